@@ -1,0 +1,73 @@
+"""Execute section notebooks for a locality with papermill and export them to HTML."""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from pplib.config import load_locality
+from pplib.paths import NOTEBOOKS_DIR
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("local_picture",)
+KERNEL = "python3"
+
+
+@dataclass
+class SectionResult:
+    locality: str
+    section: str
+    notebook: Path
+    html: Path
+
+
+def section_notebook(section: str) -> Path:
+    path = NOTEBOOKS_DIR / f"{section}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no notebook for section '{section}' ({path}); sections are {', '.join(SECTIONS)}")
+    return path
+
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def export_html(notebook: Path, target: Path, marking: str) -> Path:
+    """Notebook -> standalone HTML: code hidden, marking on every page, nothing fetched from the network."""
+    exporter = HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["pplib"] = {"marking": marking}
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def run_section(locality_dir: Path, section: str, out_root: Path) -> SectionResult:
+    """Run one section for one locality into out_root/<slug>/ (its own working folder)."""
+    locality = load_locality(locality_dir)
+    out_dir = out_root / locality.slug
+    work_dir = out_dir / "work" / section
+    work_dir.mkdir(parents=True, exist_ok=True)
+    executed = out_dir / f"{section}.ipynb"
+    params = {"locality": str(locality.base_dir), "output_dir": str(out_dir)}
+    log.info("running %s for %s", section, locality.name)
+    papermill.execute_notebook(str(section_notebook(section)), str(executed), parameters=params,
+                               kernel_name=KERNEL, cwd=str(work_dir), progress_bar=False,
+                               log_output=False)
+    html = export_html(executed, out_dir / f"{section}.html", locality.handling_marking)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    (out_dir / "parameters.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
+    return SectionResult(locality.slug, section, executed, html)
+
+
+def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None):
+    from pplib.paths import OUTPUTS_DIR
+    out_root = Path(out_root or OUTPUTS_DIR)
+    return [run_section(loc, section, out_root) for loc in locality_dirs for section in sections]

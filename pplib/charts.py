@@ -1,0 +1,49 @@
+"""Every chart in the profile, in one colour-blind-safe style.
+
+Each chart's title says what is counted and its caption the source and period,
+so a chart lifted out of the report still says what it shows.
+"""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: notebooks and batch builds render to PNG
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+# Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+plt.rcParams.update({
+    "figure.figsize": (7.5, 3.8), "figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "font.size": 10, "axes.titlesize": 11,
+    "axes.titleweight": "bold", "savefig.bbox": "tight",
+})
+
+
+def _finish(fig, ax, title: str, caption: str):
+    ax.set_title(title, loc="left")
+    fig.text(0.01, -0.04, caption, fontsize=8, color="#444444", ha="left", va="top", wrap=True)
+    fig.tight_layout()
+    return fig
+
+
+def bar(table: pd.DataFrame, category: str, value: str, title: str, caption: str, horizontal: bool = True):
+    fig, ax = plt.subplots()
+    labels = table[category].astype(str)
+    if horizontal:
+        ax.barh(labels[::-1], table[value][::-1], color=PALETTE[0])
+        ax.set_xlabel(value)
+    else:
+        ax.bar(labels, table[value], color=PALETTE[0])
+        ax.set_ylabel(value)
+    return _finish(fig, ax, title, caption)
+
+
+def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str):
+    fig, ax = plt.subplots()
+    ax.plot(table[x].astype(str), table[y], marker="o", color=PALETTE[0])
+    ax.set_ylabel(y)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", rotation=45)
+    return _finish(fig, ax, title, caption)

@@ -1,0 +1,197 @@
+"""Normalise raw field values to the controlled vocabularies in pplib.schemas."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from pplib.schemas import EXPLOITATION_TYPES
+
+# Keyword -> controlled type. Order matters: first match wins for a token.
+_TYPE_RULES = (
+    ("organ harvesting", re.compile(r"organ")),
+    ("domestic servitude", re.compile(r"domestic|servitude|\bds\b")),
+    ("sexual", re.compile(r"sex|\bcse\b|prostitut|brothel")),
+    ("criminal", re.compile(r"crimin|county\s*lines?|\bcl\b|cannabis|drug|shoplift|forced\s+begg")),
+    ("labour", re.compile(r"labou?r|forced\s+work|work")),
+    ("unknown", re.compile(r"^(unknown|not\s+known|n/?k|not\s+specified|not\s+recorded|tbc|\?+)$")),
+)
+_SPLIT = re.compile(r"\s*(?:;|,|/|\||\+|&|\band\b|\n)\s*", re.IGNORECASE)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def exploitation_token(token: str) -> str:
+    token = token.strip().lower()
+    if not token:
+        return "unknown"
+    for label, pattern in _TYPE_RULES:
+        if pattern.search(token):
+            return label
+    return "other"
+
+
+def exploitation_types(value) -> list[str]:
+    """All distinct controlled types in a free-text field, in the order recorded."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
+        return ["unknown"]
+    types: list[str] = []
+    for token in _SPLIT.split(str(value)):
+        if token.strip():
+            label = exploitation_token(token)
+            if label not in types:
+                types.append(label)
+    known = [t for t in types if t != "unknown"]
+    return known or ["unknown"]
+
+
+def split_primary_secondary(values: pd.Series) -> pd.DataFrame:
+    """Primary type = first recorded; secondary = the others, joined with '; '."""
+    parsed = values.map(exploitation_types)
+    return pd.DataFrame({
+        "primary_type": parsed.map(lambda t: t[0]),
+        "secondary_types": parsed.map(lambda t: "; ".join(t[1:])),
+    }, index=values.index)
+
+
+def missing(value) -> bool:
+    """None, NaN, NaT, pd.NA or a blank string."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or bool(pd.isna(value))
+
+
+def parse_date(value) -> pd.Timestamp:
+    """A date from a UK export: datetime cell, Excel serial, or day-first text. NaT when unparseable."""
+    if missing(value):
+        return pd.NaT
+    if isinstance(value, pd.Timestamp) or hasattr(value, "year"):
+        return pd.Timestamp(value).normalize()
+    text = str(value).strip()
+    if not text:
+        return pd.NaT
+    if re.fullmatch(r"\d{5}(\.0+)?", text):  # Excel serial day number
+        return _EXCEL_EPOCH + pd.Timedelta(days=int(float(text)))
+    iso = re.match(r"\d{4}-\d{2}-\d{2}", text) is not None  # ISO is never day-first
+    try:
+        return pd.to_datetime(text, dayfirst=not iso, format="mixed").normalize()
+    except (ValueError, OverflowError):
+        return pd.NaT
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values.map(parse_date))
+
+
+_SEX = {"m": "male", "male": "male", "man": "male", "boy": "male",
+        "f": "female", "female": "female", "woman": "female", "girl": "female",
+        "other": "other", "x": "other"}
+
+
+def sex(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "unknown"
+    return _SEX.get(str(value).strip().lower(), "unknown")
+
+
+def flag(value) -> bool | None:
+    """Y/N, Yes/No, 1/0, True/False -> bool; blank or anything else -> None (not recorded)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip().lower()
+    if text in ("y", "yes", "1", "true", "t"):
+        return True
+    if text in ("n", "no", "0", "false", "f"):
+        return False
+    return None
+
+
+_AGE_GROUP_WORDS = {"adult": "adult", "18+": "adult", "over 18": "adult", "18 and over": "adult",
+                    "child": "child", "minor": "child", "under 18": "child", "u18": "child", "<18": "child",
+                    "unknown": "unknown", "not known": "unknown", "u": "unknown", "n/k": "unknown"}
+
+
+def age_group_text(value) -> str | None:
+    """A recorded age group ('Adult', '18+', 'Under 18', 'Minor'...) -> adult/child/unknown; None if unrecognised."""
+    if missing(value):
+        return "unknown"
+    return _AGE_GROUP_WORDS.get(re.sub(r"\s+", " ", str(value).strip().lower()))
+
+
+def age_group(age) -> str:
+    if age is None or pd.isna(age):
+        return "unknown"
+    return "child" if age < 18 else "adult"
+
+
+AGE_BANDS = ((0, 11, "0-11"), (12, 15, "12-15"), (16, 17, "16-17"), (18, 24, "18-24"),
+             (25, 34, "25-34"), (35, 44, "35-44"), (45, 54, "45-54"), (55, 200, "55+"))
+
+
+def age_band(age) -> str:
+    if age is None or pd.isna(age):
+        return "unknown"
+    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+
+
+
+# --- nationality -------------------------------------------------------------
+# Country names, demonyms and alternative spellings come from countryinfo and
+# pycountry; only the UK's home nations need adding, as neither library knows them.
+_HOME_NATIONS = ("english", "welsh", "scottish", "northern irish", "england", "wales", "scotland",
+                 "northern ireland", "great britain", "britain", "brit", "uk national", "u.k.")
+_UNKNOWN_NATIONALITY = {"", "unknown", "not known", "n/k", "nk", "not stated", "not recorded", "unk", "?"}
+UNKNOWN = "Unknown"
+
+
+@lru_cache(maxsize=1)
+def _nationality_index() -> dict[str, str]:
+    import pycountry
+    from countryinfo import all_countries
+
+    index: dict[str, str] = {}
+    # Larger countries first, so a shared demonym ('Indian') means the country most people mean.
+    infos = sorted((c.info() for c in all_countries()), key=lambda i: -(i.get("population") or 0))
+    for info in infos:
+        name = info.get("name")
+        if not name:
+            continue
+        keys = [name, info.get("demonym") or "", *(info.get("altSpellings") or [])]
+        iso = (info.get("ISO") or {}).get("alpha2")
+        official = pycountry.countries.get(alpha_2=iso) if iso else None
+        if official:
+            keys += [official.name, getattr(official, "common_name", ""), getattr(official, "official_name", "")]
+        for key in keys:
+            if key:
+                index.setdefault(key.strip().lower(), name)
+    for alias in _HOME_NATIONS:
+        index[alias] = index["united kingdom"]
+    return index
+
+
+def nationality(value) -> str | None:
+    """A country name for a recorded nationality ('British', 'UK', 'Welsh' -> 'United Kingdom').
+
+    Blank or 'not known' -> 'Unknown'; a value no country matches, even allowing
+    for a typo, -> None so the caller can report it.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return UNKNOWN
+    text = re.sub(r"\s+", " ", str(value)).strip().lower().rstrip(".")
+    if text in _UNKNOWN_NATIONALITY:
+        return UNKNOWN
+    index = _nationality_index()
+    # 'Iran (Islamic Republic of)' and 'Iran, Islamic Republic of' name the same country as 'Iran'.
+    for candidate in (text, re.sub(r"\s*\(.*\)$", "", text), text.split(",")[0].strip()):
+        if candidate in index:
+            return index[candidate]
+    if len(text) >= 6:  # one slip of the keyboard in a longer word: 'Albanain', 'Britsh'
+        close = process.extractOne(text, index.keys(), scorer=DamerauLevenshtein.distance, score_cutoff=1)
+        if close:
+            return index[close[0]]
+    return None
+
+
+assert set(t for t, _ in _TYPE_RULES) | {"other"} == set(EXPLOITATION_TYPES)

@@ -1,0 +1,85 @@
+"""Command line: `pplib build`, `pplib generate-sample`, `pplib import-reference`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pplib.paths import LOCALITIES_DIR, OUTPUTS_DIR
+
+
+def _sample_localities() -> list[Path]:
+    return sorted(p.parent for p in LOCALITIES_DIR.glob("*/locality.yaml"))
+
+
+def _cmd_build(args) -> int:
+    from pplib.build import SECTIONS, build
+    localities = [Path(p) for p in args.locality] or _sample_localities()
+    sections = tuple(args.section or SECTIONS)
+    results = build(localities, sections, Path(args.out))
+    for r in results:
+        print(f"{r.locality}: {r.section} -> {r.html}")
+    return 0
+
+
+def _cmd_generate_sample(args) -> int:
+    from pplib.synth import SAMPLE_SLUGS, generate_sample
+    for path in generate_sample(args.force or SAMPLE_SLUGS, Path(args.out)):
+        print(path)
+    return 0
+
+
+def _cmd_import_reference(args) -> int:
+    from pplib.reference import import_reference
+    for path in import_reference(Path(args.shared)):
+        print(path)
+    return 0
+
+
+def _cmd_data_dictionary(args) -> int:
+    from pplib.readme import update_data_dictionary
+    from pplib.schemas import data_dictionary_markdown
+    if args.update_readme:
+        update_data_dictionary()
+    else:
+        print(data_dictionary_markdown())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pplib", description="Build local modern slavery problem profiles.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="run the section notebooks and export HTML")
+    b.add_argument("--locality", action="append", default=[],
+                   help="locality folder or YAML file (repeatable); default: every sample locality")
+    b.add_argument("--section", action="append", help="section to build (repeatable); default: all")
+    b.add_argument("--out", default=str(OUTPUTS_DIR), help="output folder (default: outputs/)")
+    b.set_defaults(func=_cmd_build)
+
+    g = sub.add_parser("generate-sample", help="write synthetic record-level data for police forces")
+    g.add_argument("--force", action="append", help="force slug (repeatable); default: the three sample forces")
+    g.add_argument("--out", default=str(LOCALITIES_DIR), help="folder to write locality folders into")
+    g.set_defaults(func=_cmd_generate_sample)
+
+    r = sub.add_parser("import-reference", help="carry published figures and ONS lookups into data/sample")
+    r.add_argument("--shared", required=True, help="folder holding reference/ and geo/")
+    r.set_defaults(func=_cmd_import_reference)
+
+    d = sub.add_parser("data-dictionary", help="print the data dictionary of every input (Markdown)")
+    d.add_argument("--update-readme", action="store_true", help="rewrite the dictionary inside README.md")
+    d.set_defaults(func=_cmd_data_dictionary)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

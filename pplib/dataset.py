@@ -1,0 +1,270 @@
+"""A locality's records, validated, cleaned and reconciled, ready for analysis.
+
+Every input row ends in exactly one ledger status: used, merged (into which
+row) or rejected (why). Personal fields are kept apart from the analysis
+frames and reached only through `LocalityData.personal_fields`, which logs
+each access.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pplib import clean, validate
+from pplib.config import Locality
+from pplib.load import LoadedSource, load_source
+from pplib.schemas import SCHEMAS
+
+log = logging.getLogger(__name__)
+
+REGISTERS = ("assets", "actions", "risks", "intelligence_gaps")
+LEDGER_COLUMNS = ["source", "file", "source_row", "status", "merged_into", "reason", "notes"]
+
+
+@dataclass
+class Ledger:
+    """Where every input row went."""
+    entries: list[pd.DataFrame] = field(default_factory=list)
+
+    def record(self, loaded: LoadedSource, rows: pd.DataFrame, status: str, reason="", merged_into=None,
+               notes: dict[int, str] | None = None) -> None:
+        if rows.empty:
+            return
+        entry = pd.DataFrame({"source": loaded.kind, "file": loaded.path.name,
+                              "source_row": rows["source_row"].to_numpy(), "status": status,
+                              "merged_into": merged_into if merged_into is not None else pd.NA,
+                              "reason": reason})
+        notes = notes or {}
+        entry["notes"] = entry["source_row"].map(lambda row: notes.get(row, ""))
+        self.entries.append(entry)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.entries:
+            return pd.DataFrame(columns=LEDGER_COLUMNS)
+        table = pd.concat(self.entries, ignore_index=True)
+        table["merged_into"] = table["merged_into"].astype("Int64")
+        return table.sort_values(["source", "source_row"]).reset_index(drop=True)[LEDGER_COLUMNS]
+
+
+@dataclass
+class LocalityData:
+    locality: Locality
+    crimes: pd.DataFrame
+    victims: pd.DataFrame
+    suspects: pd.DataFrame
+    nrm_referrals: pd.DataFrame
+    duty_to_notify: pd.DataFrame
+    registers: dict[str, pd.DataFrame]
+    loaded: dict[str, LoadedSource]
+    ledger: pd.DataFrame
+    problems: pd.DataFrame
+    _personal: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def personal_fields(self, kind: str, reason: str) -> pd.DataFrame:
+        """The personal columns of a source (keyed by source_row). Each access is logged with its reason."""
+        if not reason.strip():
+            raise ValueError("say why personal fields are needed")
+        log.warning("personal fields of %s accessed for %s: %s", kind, self.locality.name, reason)
+        return self._personal[kind].copy()
+
+    def completeness(self) -> pd.DataFrame:
+        return completeness(self.loaded)
+
+
+# --- steps shared by every source --------------------------------------------
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(lambda v: pd.NA if _blank(v) else v)
+
+
+def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
+    """Reject blank rows and rows with a bad required value; blank out bad optional values (noted)."""
+    frame = _blank_to_na(loaded.frame)
+    values = frame.drop(columns="source_row")
+    blank = values.isna().all(axis=1)
+    ledger.record(loaded, frame[blank], "rejected", "blank row")
+    frame = frame[~blank]
+    found = validate.problems(loaded, frame)
+    problems.append(found.assign(source=loaded.kind, file=loaded.path.name))
+    rejected_rows = found.loc[found["severity"] == "reject"].groupby("source_row")["message"].agg("; ".join)
+    for row, message in rejected_rows.items():
+        ledger.record(loaded, frame[frame["source_row"] == row], "rejected", message)
+    frame = frame[~frame["source_row"].isin(rejected_rows.index)].copy()
+    notes = found[found["severity"] == "note"]
+    for note in notes.itertuples():
+        if note.expected.startswith("a date") or note.column == "age":
+            frame.loc[frame["source_row"] == note.source_row, note.column] = pd.NA
+    return frame, notes.groupby("source_row")["message"].agg("; ".join).to_dict()
+
+
+def _merge_duplicates(frame: pd.DataFrame, keys: list[str], loaded: LoadedSource, ledger: Ledger,
+                      notes: dict) -> pd.DataFrame:
+    """One record per key, each column taking the most complete record's value, then the next's."""
+    keyed = frame.dropna(subset=keys)
+    unkeyed = frame[frame[keys].isna().any(axis=1)]
+    ranked = keyed.assign(_filled=keyed.notna().sum(axis=1)).sort_values(
+        ["_filled", "source_row"], ascending=[False, True]).drop(columns="_filled")
+    merged = ranked.groupby(keys, sort=False, dropna=False).first().reset_index()
+    keepers = ranked.drop_duplicates(keys).set_index(keys)["source_row"]
+    merged["source_row"] = merged.set_index(keys).index.map(keepers)
+    for _, group in ranked[ranked.duplicated(keys, keep=False)].groupby(keys, sort=False):
+        kept, others = group.iloc[0], group.iloc[1:]
+        ledger.record(loaded, others, "merged", f"duplicate of row {kept['source_row']} (same {', '.join(keys)})",
+                      merged_into=int(kept["source_row"]), notes=notes)
+    return pd.concat([merged[frame.columns], unkeyed]).sort_values("source_row").reset_index(drop=True)
+
+
+def _keep_in_period(frame: pd.DataFrame, date_col: str, loaded: LoadedSource, locality: Locality,
+                    ledger: Ledger, notes: dict) -> pd.DataFrame:
+    start, end = pd.Timestamp(locality.period.start), pd.Timestamp(locality.period.end)
+    inside = frame[date_col].between(start, end)
+    for row in frame[~inside].itertuples():
+        date = getattr(row, date_col)
+        shown = f"{date:%d/%m/%Y}" if pd.notna(date) else "no date"
+        ledger.record(loaded, frame[frame["source_row"] == row.source_row], "rejected",
+                      f"{date_col} {shown} is outside the report period "
+                      f"{start:%d/%m/%Y} to {end:%d/%m/%Y}", notes=notes)
+    return frame[inside].copy()
+
+
+def _add_calendar(frame: pd.DataFrame, date_col: str) -> pd.DataFrame:
+    dates = frame[date_col]
+    return frame.assign(year=dates.dt.year.astype("Int64"),
+                        quarter=dates.dt.to_period("Q").astype(str).str.replace("Q", "-Q"))
+
+
+def _split_personal(frame: pd.DataFrame, kind: str, personal: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    columns = [c for c in SCHEMAS[kind].personal if c in frame]
+    personal[kind] = frame[["source_row", *columns]].reset_index(drop=True)
+    return frame.drop(columns=columns).reset_index(drop=True)
+
+
+def _nationalities(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: clean.nationality(v) or "Other (unrecognised)")
+
+
+# --- per source ----------------------------------------------------------------
+
+def _crimes(loaded, locality, ledger, problems):
+    frame, notes = _screen(loaded, ledger, problems)
+    frame = _merge_duplicates(frame, ["crime_ref"], loaded, ledger, notes)
+    frame["date_recorded"] = clean.parse_dates(frame["date_recorded"])
+    frame["date_committed"] = clean.parse_dates(frame["date_committed"])
+    frame = _keep_in_period(frame, "date_recorded", loaded, locality, ledger, notes)
+    frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
+    frame["county_lines"] = frame["county_lines"].map(clean.flag).astype("boolean")
+    frame = frame.sort_values(["date_recorded", "source_row"]).reset_index(drop=True)
+    frame["crime_key"] = [f"C{i:05d}" for i in range(1, len(frame) + 1)]  # pseudonym for crime_ref
+    ledger.record(loaded, frame, "used", notes=notes)
+    return _add_calendar(frame, "date_recorded"), notes
+
+
+def _people(loaded, crimes, id_col, ledger, problems):
+    frame, notes = _screen(loaded, ledger, problems)
+    identity = [id_col] if frame[id_col].notna().any() else [c for c in ("victim_name", "suspect_name",
+                                                                           "date_of_birth") if c in frame]
+    frame = _merge_duplicates(frame, ["crime_ref", *identity], loaded, ledger, notes)
+    linked = frame["crime_ref"].isin(crimes["crime_ref"])
+    ledger.record(loaded, frame[~linked], "rejected",
+                  "crime reference not among the crimes used (unknown, or recorded outside the period)",
+                  notes=notes)
+    frame = frame[linked].copy()
+    crime = frame[["crime_ref"]].join(
+        crimes.set_index("crime_ref")[["crime_key", "date_committed", "date_recorded", "primary_type", "year"]],
+        on="crime_ref")
+    age = pd.to_numeric(frame["age"], errors="coerce")
+    if "date_of_birth" in frame:
+        dob = clean.parse_dates(frame["date_of_birth"])
+        on_date = crime["date_committed"].fillna(crime["date_recorded"])
+        age = age.fillna(((on_date - dob).dt.days // 365.25).where(lambda a: a.between(0, 120)))
+    frame = frame.assign(
+        crime_key=crime["crime_key"], age=age.astype("Int64"), sex=frame["sex"].map(clean.sex),
+        age_group=age.map(clean.age_group), age_band=age.map(clean.age_band),
+        nationality=_nationalities(frame["nationality"]),
+        primary_type=crime["primary_type"], year=crime["year"].astype("Int64"),
+    )
+    ledger.record(loaded, frame, "used", notes=notes)
+    return frame
+
+
+def _referrals(loaded, locality, date_col, key, ledger, problems):
+    frame, notes = _screen(loaded, ledger, problems)
+    frame = _merge_duplicates(frame, [key], loaded, ledger, notes)
+    frame[date_col] = clean.parse_dates(frame[date_col])
+    frame = _keep_in_period(frame, date_col, loaded, locality, ledger, notes)
+    frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
+    frame["sex"] = frame["sex"].map(clean.sex)
+    frame["nationality"] = _nationalities(frame["nationality"])
+    if "age_group" in frame:
+        frame["age_group"] = frame["age_group"].map(lambda v: clean.age_group_text(v) or "unknown")
+    ledger.record(loaded, frame, "used", notes=notes)
+    return _add_calendar(frame, date_col)
+
+
+def _register(loaded, ledger, problems):
+    frame, notes = _screen(loaded, ledger, problems)
+    ledger.record(loaded, frame, "used", notes=notes)
+    return frame.reset_index(drop=True)
+
+
+def completeness(loaded: dict[str, LoadedSource]) -> pd.DataFrame:
+    """Share of non-blank values per canonical column and source (blank rows excluded)."""
+    rows = []
+    for kind, source in loaded.items():
+        frame = _blank_to_na(source.frame)
+        frame = frame[frame.drop(columns="source_row").notna().any(axis=1)]
+        for name in SCHEMAS[kind].names:
+            supplied = name in source.columns
+            filled = int(frame[name].notna().sum()) if supplied else 0
+            rows.append({"source": kind, "column": name, "column_in_file": source.columns.get(name, ""),
+                         "rows": len(frame), "filled": filled,
+                         "percent_complete": round(100 * filled / len(frame), 1) if supplied and len(frame) else 0.0,
+                         "supplied": supplied})
+    return pd.DataFrame(rows)
+
+
+def load_locality_data(locality: Locality) -> LocalityData:
+    loaded = {kind: load_source(locality, kind) for kind in locality.sources}
+    ledger, problems, personal = Ledger(), [], {}
+    crimes, _ = _crimes(loaded["crimes"], locality, ledger, problems)
+    victims = _people(loaded["victims"], crimes, "victim_id", ledger, problems) if "victims" in loaded else None
+    suspects = _people(loaded["suspects"], crimes, "suspect_id", ledger, problems) if "suspects" in loaded else None
+    nrm = _referrals(loaded["nrm_referrals"], locality, "referral_date", "referral_id", ledger, problems) \
+        if "nrm_referrals" in loaded else None
+    dtn = _referrals(loaded["duty_to_notify"], locality, "report_date", "report_id", ledger, problems) \
+        if "duty_to_notify" in loaded else None
+    registers = {k: _register(loaded[k], ledger, problems) for k in REGISTERS if k in loaded}
+    frames = {"crimes": crimes, "victims": victims, "suspects": suspects, "nrm_referrals": nrm,
+              "duty_to_notify": dtn}
+    public = {kind: _split_personal(frame, kind, personal) if frame is not None
+              else _empty(kind) for kind, frame in frames.items()}
+    data = LocalityData(locality=locality, registers=registers, loaded=loaded, ledger=ledger.frame(),
+                        problems=pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(),
+                        _personal=personal, **public)
+    log.info("%s: %d crimes, %d victims, %d suspects, %d NRM referrals used", locality.name,
+             len(data.crimes), len(data.victims), len(data.suspects), len(data.nrm_referrals))
+    return data
+
+
+def _empty(kind: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=["source_row", *[c for c in SCHEMAS[kind].names if c not in SCHEMAS[kind].personal]])
+
+
+def write_quality_reports(data: LocalityData, out_dir: Path) -> dict[str, Path]:
+    """The reconciliation ledger, the problems found and field completeness, as CSV."""
+    target = out_dir / "data_quality"
+    target.mkdir(parents=True, exist_ok=True)
+    files = {"ledger": data.ledger, "problems": data.problems, "completeness": data.completeness()}
+    paths = {}
+    for name, frame in files.items():
+        paths[name] = target / f"{name}.csv"
+        frame.to_csv(paths[name], index=False, lineterminator="\n")
+    return paths

@@ -1,0 +1,42 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pplib.paths import LOCALITIES_DIR
+
+SAMPLE_SLUGS = ("nottinghamshire", "greater-manchester", "dyfed-powys")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _scratch_home(tmp_path_factory):
+    """Keep matplotlib/jupyter caches out of the user's home."""
+    home = tmp_path_factory.mktemp("home")
+    os.environ.setdefault("MPLCONFIGDIR", str(home / "mpl"))
+    os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(home / "jupyter-runtime"))
+
+
+@pytest.fixture(params=SAMPLE_SLUGS)
+def sample_locality(request) -> Path:
+    return LOCALITIES_DIR / request.param
+
+
+@pytest.fixture
+def nottinghamshire() -> Path:
+    return LOCALITIES_DIR / "nottinghamshire"
+
+
+@pytest.fixture
+def locality_copy(tmp_path, nottinghamshire) -> Path:
+    """A writable copy of the Nottinghamshire sample, for tests that break things."""
+    target = tmp_path / "nottinghamshire"
+    shutil.copytree(nottinghamshire, target)
+    return target
+
+
+def shared_dir() -> Path:
+    if not (SHARED / "reference").is_dir():
+        pytest.skip("../shared is not beside the project")
+    return SHARED

@@ -1,0 +1,52 @@
+"""Small hand-made localities for unit tests: a few rows each, columns named canonically."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+CRIME_COLUMNS = ["crime_ref", "date_committed", "date_recorded", "exploitation_types", "lad_code",
+                 "county_lines", "sector", "mo_text"]
+
+
+def crime(ref, recorded="01/06/2022", types="Labour", **extra):
+    row = {"crime_ref": ref, "date_committed": "", "date_recorded": recorded, "exploitation_types": types,
+           "lad_code": "E06000018", "county_lines": "N", "sector": "", "mo_text": ""}
+    row.update(extra)
+    return row
+
+
+def victim(ref, vid, age="30", sex="Female", nationality="British", **extra):
+    row = {"crime_ref": ref, "victim_id": vid, "victim_name": f"Person {vid}", "date_of_birth": "",
+           "age": age, "sex": sex, "nationality": nationality}
+    row.update(extra)
+    return row
+
+
+def write_csv(path: Path, rows: list[dict], columns=None, encoding="utf-8", title_rows=()):
+    frame = pd.DataFrame(rows, columns=columns)
+    text = "".join(f"{t}\n" for t in title_rows) + frame.to_csv(index=False, lineterminator="\n")
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def make_locality(folder: Path, crimes: list[dict], victims: list[dict] | None = None,
+                  crimes_source: dict | None = None, victims_source: dict | None = None,
+                  period=("2021-01-01", "2023-12-31")) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    crime_columns = list(crimes[0]) if crimes else CRIME_COLUMNS
+    if not (folder / "crimes.csv").exists():
+        write_csv(folder / "crimes.csv", crimes, crime_columns)
+    sources = {"crimes": {"path": "crimes.csv", "columns": {c: c for c in crime_columns},
+                          **(crimes_source or {})}}
+    if victims is not None:
+        victim_columns = list(victims[0]) if victims else list(victim("x", "x"))
+        if not (folder / "victims.csv").exists():
+            write_csv(folder / "victims.csv", victims, victim_columns)
+        sources["victims"] = {"path": "victims.csv", "columns": {c: c for c in victim_columns},
+                              **(victims_source or {})}
+    config = {"name": "Nottinghamshire", "force_code": "E23000019", "partnership": "Test partnership",
+              "period": {"start": period[0], "end": period[1]}, "sources": sources}
+    (folder / "locality.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return folder
