@@ -195,3 +195,31 @@ def nationality(value) -> str | None:
 
 
 assert set(t for t, _ in _TYPE_RULES) | {"other"} == set(EXPLOITATION_TYPES)
+
+
+# --- local authority district ---------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _lad_index() -> dict[str, str]:
+    from pplib.reference import lad_lookup
+
+    lookup = lad_lookup()
+    index = {code.lower(): code for code in lookup["LAD24CD"]}
+    index.update({name.lower(): code for name, code in zip(lookup["LAD24NM"], lookup["LAD24CD"])})
+    return index
+
+
+def lad_code(value) -> str | None:
+    """An ONS LAD code from a recorded code or district name ('Mansfield' -> 'E07000174').
+
+    Blank -> None; a value matching no district in England and Wales -> the
+    value unchanged, so mapping can report it as an area outside the lookup.
+    """
+    if missing(value):
+        return None
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return _lad_index().get(text.lower(), text)
+
+
+def is_known_lad(value) -> bool:
+    return missing(value) or re.sub(r"\s+", " ", str(value)).strip().lower() in _lad_index()

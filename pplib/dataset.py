@@ -161,6 +161,7 @@ def _crimes(loaded, locality, ledger, problems):
     frame = _keep_in_period(frame, "date_recorded", loaded, locality, ledger, notes)
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
     frame["county_lines"] = frame["county_lines"].map(clean.flag).astype("boolean")
+    frame["lad_code"] = frame["lad_code"].map(clean.lad_code)
     frame = frame.sort_values(["date_recorded", "source_row"]).reset_index(drop=True)
     frame["crime_key"] = [f"C{i:05d}" for i in range(1, len(frame) + 1)]  # pseudonym for crime_ref
     ledger.record(loaded, frame, "used", notes=notes)
@@ -203,6 +204,7 @@ def _referrals(loaded, locality, date_col, key, ledger, problems):
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
     frame["sex"] = frame["sex"].map(clean.sex)
     frame["nationality"] = _nationalities(frame["nationality"])
+    frame["lad_code"] = frame["lad_code"].map(clean.lad_code)
     if "age_group" in frame:
         frame["age_group"] = frame["age_group"].map(lambda v: clean.age_group_text(v) or "unknown")
     ledger.record(loaded, frame, "used", notes=notes)
