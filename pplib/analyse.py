@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pplib.clean import AGE_BANDS
 from pplib.reference import force_referrals
 from pplib.schemas import EXPLOITATION_TYPES
 
@@ -34,9 +35,10 @@ def crimes_by_type(data) -> pd.DataFrame:
     return count_by(data.crimes, "primary_type", order=EXPLOITATION_TYPES, label="crimes")
 
 
-def crimes_by_year(data) -> pd.DataFrame:
+def crimes_by_year(data, crimes: pd.DataFrame | None = None) -> pd.DataFrame:
+    crimes = data.crimes if crimes is None else crimes
     years = range(data.locality.period.start.year, data.locality.period.end.year + 1)
-    counts = data.crimes.groupby("year").size().reindex(list(years), fill_value=0)
+    counts = crimes.groupby("year").size().reindex(list(years), fill_value=0)
     return counts.rename("crimes").rename_axis("year").reset_index()
 
 
@@ -64,14 +66,18 @@ def headline_bullets(data) -> list[str]:
     counts = headline_counts(data)
     period = data.locality.period
     span = f"between {period.start:%d %B %Y} and {period.end:%d %B %Y}"
+    if counts["crimes"] == 0:
+        return [f"No modern slavery crimes were recorded {span} in the records supplied.",
+                f"{counts['nrm_referrals']:,} NRM referrals and {counts['duty_to_notify']:,} Duty to Notify "
+                f"reports were made for the area in the same period."]
     lines = [f"{counts['crimes']:,} modern slavery crimes were recorded {span}, with "
              f"{counts['victims']:,} victims and {counts['suspects']:,} suspects linked to them."]
     by_type = crimes_by_type(data)
     known = by_type[~by_type["primary_type"].isin(["unknown"])]
     if len(known) and known["crimes"].iloc[0] > 0:
         top = known.sort_values("crimes", ascending=False).iloc[0]
-        lines.append(f"{top['primary_type'].capitalize()} exploitation was the most common primary type "
-                     f"({top['crimes']:,} crimes, {top['percent']}%).")
+        lines.append(f"{type_label(top['primary_type']).capitalize()} was the most common primary type "
+                     f"({counted(int(top['crimes']), 'crime')}, {top['percent']}%).")
     years = crimes_by_year(data)
     if len(years) >= 2 and years["crimes"].iloc[-2] > 0:
         last, prev = years.iloc[-1], years.iloc[-2]
@@ -81,4 +87,95 @@ def headline_bullets(data) -> list[str]:
                      f"than in {prev['year']} ({prev['crimes']:,}).")
     lines.append(f"{counts['nrm_referrals']:,} NRM referrals and {counts['duty_to_notify']:,} Duty to Notify "
                  f"reports were made for the area in the same period.")
+    return lines
+
+
+def _period_quarters(data) -> list[str]:
+    start, end = data.locality.period.start, data.locality.period.end
+    periods = pd.period_range(pd.Period(start, "Q"), pd.Period(end, "Q"), freq="Q")
+    return [f"{p.year}-Q{p.quarter}" for p in periods]
+
+
+def crimes_by_quarter(data, crimes: pd.DataFrame | None = None) -> pd.DataFrame:
+    crimes = data.crimes if crimes is None else crimes
+    counts = crimes.groupby("quarter").size().reindex(_period_quarters(data), fill_value=0)
+    return counts.rename("crimes").rename_axis("quarter").reset_index()
+
+
+def types_present(data) -> list[str]:
+    """Exploitation types with at least one crime, most crimes first ('unknown' last)."""
+    counts = data.crimes["primary_type"].value_counts()
+    order = {t: i for i, t in enumerate(EXPLOITATION_TYPES)}  # ties keep the vocabulary's order
+    known = sorted((t for t in counts.index if t != "unknown"), key=lambda t: (-counts[t], order.get(t, 99)))
+    return known + (["unknown"] if "unknown" in counts.index else [])
+
+
+def of_type(frame: pd.DataFrame, exploitation_type: str | None) -> pd.DataFrame:
+    return frame if exploitation_type is None else frame[frame["primary_type"] == exploitation_type]
+
+
+PROFILE_COLUMNS = {"age_group": ("child", "adult", "unknown"),
+                   "age_band": tuple(label for _, _, label in AGE_BANDS) + ("unknown",),
+                   "sex": ("female", "male", "other", "unknown")}
+
+
+def profile(people: pd.DataFrame, column: str, top: int = 8) -> pd.DataFrame:
+    """People by one characteristic; nationality keeps the `top` most common and groups the rest."""
+    if column == "nationality" and people[column].nunique() > top:
+        keep = people[column].value_counts().index[:top]
+        people = people.assign(nationality=people[column].where(people[column].isin(keep), "All other"))
+        order = list(keep) + ["All other"]
+    else:
+        order = PROFILE_COLUMNS.get(column)
+    table = count_by(people, column, order=order, label="people")
+    return table[table["people"] > 0].reset_index(drop=True)
+
+
+def crimes_victims_referrals_by_year(data) -> pd.DataFrame:
+    """The three local measures side by side: they count different things, so they differ."""
+    years = crimes_by_year(data)["year"]
+    def per_year(frame):
+        return frame.groupby("year").size().reindex(years, fill_value=0).to_numpy() if len(frame) else [0] * len(years)
+    return pd.DataFrame({"year": years, "recorded crimes": per_year(data.crimes),
+                         "recorded victims": per_year(data.victims),
+                         "NRM referrals": per_year(data.nrm_referrals)})
+
+
+TYPE_LABELS = {"labour": "labour exploitation", "criminal": "criminal exploitation",
+               "sexual": "sexual exploitation", "domestic servitude": "domestic servitude",
+               "organ harvesting": "organ harvesting", "other": "other exploitation",
+               "unknown": "exploitation type not recorded"}
+
+
+def type_label(exploitation_type: str) -> str:
+    return TYPE_LABELS.get(exploitation_type, exploitation_type)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 crime', '2 crimes', '1,024 victims'."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+
+
+def type_bullets(data, exploitation_type: str) -> list[str]:
+    crimes = of_type(data.crimes, exploitation_type)
+    victims = of_type(data.victims, exploitation_type)
+    label = type_label(exploitation_type)
+    if crimes.empty:
+        return [f"No crimes with {label} as the primary type were recorded in the period."]
+    lines = [f"{counted(len(crimes), 'crime')} ({share(len(crimes), len(data.crimes))} of all recorded) had "
+             f"{label} as the primary type, with {counted(len(victims), 'victim')} linked to them."]
+    if len(victims):
+        children = int((victims["age_group"] == "child").sum())
+        female = int((victims["sex"] == "female").sum())
+        top = victims["nationality"].value_counts()
+        lines.append(f"Of the victims, {children:,} ({share(children, len(victims))}) were children and "
+                     f"{female:,} ({share(female, len(victims))}) female; the most common nationality was "
+                     f"{top.index[0]} ({top.iloc[0]:,}).")
+    if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
+        flagged = int(crimes["county_lines"].fillna(False).sum())
+        lines.append(f"{flagged:,} of these crimes ({share(flagged, len(crimes))}) were flagged as county lines.")
     return lines

@@ -12,11 +12,12 @@ import papermill
 from nbconvert import HTMLExporter
 
 from pplib.config import load_locality
-from pplib.paths import NOTEBOOKS_DIR
+from pplib.export import tables_workbook
+from pplib.paths import NOTEBOOKS_DIR, OUTPUTS_DIR
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("local_picture",)
+SECTIONS = ("national_picture", "local_picture")
 KERNEL = "python3"
 
 
@@ -67,7 +68,14 @@ def run_section(locality_dir: Path, section: str, out_root: Path) -> SectionResu
     return SectionResult(locality.slug, section, executed, html)
 
 
+def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path) -> list[SectionResult]:
+    """All sections of one locality, then its tables as one Excel workbook."""
+    results = [run_section(locality_dir, section, out_root) for section in sections]
+    if results:
+        tables_workbook(results[0].html.parent)
+    return results
+
+
 def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None):
-    from pplib.paths import OUTPUTS_DIR
     out_root = Path(out_root or OUTPUTS_DIR)
-    return [run_section(loc, section, out_root) for loc in locality_dirs for section in sections]
+    return [r for loc in locality_dirs for r in build_locality(Path(loc), sections, out_root)]

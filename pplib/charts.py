@@ -47,3 +47,37 @@ def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str):
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", rotation=45)
     return _finish(fig, ax, title, caption)
+
+
+def grouped_bar(table: pd.DataFrame, x: str, series: list[str], title: str, caption: str):
+    """Several counts side by side per category (e.g. crimes, victims and referrals per year)."""
+    fig, ax = plt.subplots()
+    width = 0.8 / len(series)
+    positions = range(len(table))
+    for i, name in enumerate(series):
+        ax.bar([p + i * width for p in positions], table[name], width=width, label=name, color=PALETTE[i])
+    ax.set_xticks([p + width * (len(series) - 1) / 2 for p in positions], table[x].astype(str))
+    ax.legend(frameon=False)
+    return _finish(fig, ax, title, caption)
+
+
+def rate_comparison(rates: pd.DataFrame, highlight: str, benchmark: float, title: str, caption: str):
+    """Every area's rate with its 95% interval, ranked; the area in focus highlighted, benchmark as a line.
+
+    `rates` needs columns label, rate, lower, upper and code.
+    """
+    ordered = rates.sort_values("rate").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, max(4.0, 0.2 * len(ordered))))
+    colours = [PALETTE[5] if code == highlight else PALETTE[0] for code in ordered["code"]]
+    ax.errorbar(ordered["rate"], ordered.index, xerr=[ordered["rate"] - ordered["lower"],
+                                                      ordered["upper"] - ordered["rate"]],
+                fmt="none", ecolor="#999999", elinewidth=1)
+    ax.scatter(ordered["rate"], ordered.index, c=colours, zorder=3, s=18)
+    ax.axvline(benchmark, color="#000000", linestyle="--", linewidth=1, label="England and Wales")
+    ax.set_yticks(ordered.index, ordered["label"], fontsize=7)
+    for tick, code in zip(ax.get_yticklabels(), ordered["code"]):
+        if code == highlight:
+            tick.set_fontweight("bold")
+    ax.set_xlabel("rate per 100,000 population (95% confidence interval)")
+    ax.legend(frameon=False, loc="lower right")
+    return _finish(fig, ax, title, caption)

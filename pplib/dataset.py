@@ -256,8 +256,20 @@ def load_locality_data(locality: Locality) -> LocalityData:
     return data
 
 
+# Columns the pipeline adds, so a source that was not supplied still has the columns analysis reads.
+_DERIVED = {
+    "crimes": ["primary_type", "secondary_types", "crime_key", "year", "quarter"],
+    "victims": ["crime_key", "age_group", "age_band", "primary_type", "year"],
+    "suspects": ["crime_key", "age_group", "age_band", "primary_type", "year"],
+    "nrm_referrals": ["primary_type", "secondary_types", "year", "quarter"],
+    "duty_to_notify": ["primary_type", "secondary_types", "year", "quarter"],
+}
+
+
 def _empty(kind: str) -> pd.DataFrame:
-    return pd.DataFrame(columns=["source_row", *[c for c in SCHEMAS[kind].names if c not in SCHEMAS[kind].personal]])
+    schema = SCHEMAS[kind]
+    return pd.DataFrame(columns=["source_row", *[c for c in schema.names if c not in schema.personal],
+                                 *_DERIVED[kind]])
 
 
 def write_quality_reports(data: LocalityData, out_dir: Path) -> dict[str, Path]:

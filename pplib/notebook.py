@@ -2,47 +2,65 @@
 
 Notebooks stay thin: they pass parameters here and write narrative around
 what comes back. Every table shown is also written as CSV to the section's
-output folder, so partners can take the numbers into Excel.
+output folder (and its caption to tables/captions.csv), so partners can take
+the numbers into Excel.
 """
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import io
 import logging
 import re
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from pplib.config import load_locality
+from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, load_locality_data, write_quality_reports
 
 
-def _slugify(text: str) -> str:
+def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-@dataclass
 class Section:
-    title: str
-    data: LocalityData
-    output_dir: Path
+    def __init__(self, title: str, locality: Locality, output_dir: Path):
+        self.title = title
+        self.locality = locality
+        self.output_dir = Path(output_dir)
 
-    @property
-    def locality(self):
-        return self.data.locality
+    @cached_property
+    def data(self) -> LocalityData:
+        """The locality's cleaned records, loaded on first use (the national picture never needs them)."""
+        data = load_locality_data(self.locality)
+        write_quality_reports(data, self.output_dir)
+        return data
 
     def table(self, name: str, frame: pd.DataFrame, caption: str) -> None:
         """Show a table with its caption and save it as tables/<name>.csv."""
         tables = self.output_dir / "tables"
         tables.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(tables / f"{_slugify(name)}.csv", index=False, lineterminator="\n")
+        file_name = f"{slugify(name)}.csv"
+        frame.to_csv(tables / file_name, index=False, lineterminator="\n")
+        _record_caption(tables, file_name, name, caption)
         display(HTML(f"<p class='pp-caption'><strong>Table: {html.escape(name)}.</strong> {html.escape(caption)}</p>"))
-        display(HTML(frame.to_html(index=False, na_rep="", classes="pp-table", border=0)))
+        display(HTML(_whole_numbers(frame).to_html(index=False, na_rep="", classes="pp-table", border=0,
+                                                   float_format=lambda v: f"{v:,.1f}")))
+
+    def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "") -> None:
+        """A table and, when there is something to draw, its chart; a plain statement when there is nothing."""
+        numbers = frame.select_dtypes("number")
+        if frame.empty or (not numbers.empty and not numbers.to_numpy().any()):
+            self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
+            return
+        self.table(name, frame, caption)
+        if chart is not None:
+            self.chart(chart(frame))
 
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
@@ -57,6 +75,12 @@ class Section:
     def bullets(self, lines: list[str]) -> None:
         display(Markdown("\n".join(f"- {line}" for line in lines)))
 
+    def heading(self, text: str, level: int = 3) -> None:
+        display(Markdown(f"{'#' * level} {text}"))
+
+    def statement(self, text: str) -> None:
+        display(Markdown(text))
+
     def caveat(self, text: str) -> None:
         display(HTML(f"<p class='pp-caveat'><strong>Caveat:</strong> {html.escape(text)}</p>"))
 
@@ -64,12 +88,34 @@ class Section:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))
 
 
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts held as floats (because of gaps) shown as whole numbers: 5,135 not 5,135.0."""
+    shown = frame.copy()
+    for column in shown.select_dtypes("float").columns:
+        values = shown[column].dropna()
+        if len(values) and (values == values.round()).all():
+            shown[column] = shown[column].astype("Int64")
+    return shown
+
+
+def _record_caption(tables: Path, file_name: str, name: str, caption: str) -> None:
+    index = tables / "captions.csv"
+    rows = []
+    if index.exists():
+        with index.open(encoding="utf-8", newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if r["file"] != file_name]
+    rows.append({"file": file_name, "table": name, "caption": caption})
+    with index.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def open_section(title: str, locality: str | Path, output_dir: str | Path) -> Section:
-    """Load the locality's data and show the section's header with its handling marking."""
+    """Read the locality's configuration and show the section's header with its handling marking."""
     logging.basicConfig(level=logging.WARNING)
     config = load_locality(locality)
-    section = Section(title, load_locality_data(config), Path(output_dir))
-    write_quality_reports(section.data, section.output_dir)
+    section = Section(title, config, Path(output_dir))
     section.marking()
     display(Markdown(f"# {config.name}: {title}\n\n*{config.partnership}* · period "
                      f"{config.period.start:%d %B %Y} to {config.period.end:%d %B %Y}"))

@@ -1,64 +1,110 @@
-"""End to end: papermill runs the section notebook for each sample locality and nbconvert exports HTML."""
+"""End to end: papermill runs every section notebook for each sample locality and nbconvert exports HTML."""
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
+import openpyxl
 import pytest
 
-from pplib import analyse
-from pplib.build import run_section
+from pplib import analyse, national
+from pplib.build import SECTIONS, build_locality, run_section
 from pplib.config import load_locality
 from pplib.dataset import load_locality_data
+
+from factories import crime, make_locality
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Build the local picture once per sample locality."""
+    """Build every section once per sample locality."""
     from conftest import SAMPLE_SLUGS
     from pplib.paths import LOCALITIES_DIR
     out = tmp_path_factory.mktemp("outputs")
-    return {slug: run_section(LOCALITIES_DIR / slug, "local_picture", out) for slug in SAMPLE_SLUGS}
+    results = {}
+    for slug in SAMPLE_SLUGS:
+        for r in build_locality(LOCALITIES_DIR / slug, SECTIONS, out):
+            results[(slug, r.section)] = r
+    return results
 
 
 def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    """What a reader sees: tags, styles and scripts removed."""
+    visible = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", visible))
 
 
-def test_html_holds_locality_name_and_numbers_computed_from_data(built, sample_locality):
-    result = built[sample_locality.name]
-    html = result.html.read_text(encoding="utf-8")
+def _html(built, slug, section):
+    return built[(slug, section)].html.read_text(encoding="utf-8")
+
+
+def test_local_picture_holds_locality_name_and_numbers_computed_from_data(built, sample_locality):
+    text = _text(_html(built, sample_locality.name, "local_picture"))
     data = load_locality_data(load_locality(sample_locality))
     counts = analyse.headline_counts(data)
-    text = _text(html)
     assert f"{data.locality.name}: 5.2 Local picture" in text
     assert f"{counts['crimes']:,} modern slavery crimes were recorded" in text
     assert f"{counts['victims']:,} victims" in text
     assert "SYNTHETIC DATA" in text
-    assert text.count("OFFICIAL-SENSITIVE") >= 2  # top and bottom
     top_type = analyse.crimes_by_type(data).sort_values("crimes", ascending=False).iloc[0]
     assert re.search(rf"{top_type['primary_type']}\s+{top_type['crimes']}\s", text)
+    for exploitation_type in analyse.types_present(data):
+        assert analyse.type_bullets(data, exploitation_type)[0] in text
+    assert f"{data.locality.force.force_name} made " in text and "per 100,000 population (95% CI" in text
+
+
+def test_national_picture_shows_the_published_figures(built, sample_locality):
+    text = _text(_html(built, sample_locality.name, "national_picture"))
+    assert "5.1 National picture" in text
+    for bullet in national.national_bullets(2023, 2022):
+        assert bullet in text
+
+
+def test_every_page_is_marked_top_and_bottom(built, sample_locality):
+    for section in SECTIONS:
+        html = _html(built, sample_locality.name, section)
+        assert 'pp-marking-band pp-marking-top" role="note">OFFICIAL-SENSITIVE<' in html
+        assert 'pp-marking-band pp-marking-bottom" role="note">OFFICIAL-SENSITIVE<' in html
 
 
 def test_html_hides_code_embeds_charts_and_fetches_nothing(built, sample_locality):
-    html = built[sample_locality.name].html.read_text(encoding="utf-8")
-    assert "open_section(" not in html and "from pplib" not in html
-    charts = re.findall(r'<img alt="([^"]+)" class="pp-chart" src="data:image/png;base64,', html)
-    assert sum(alt.startswith("Recorded modern slavery crimes") for alt in charts) == 2
-    assert "<script" not in html
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    for section in SECTIONS:
+        html = _html(built, sample_locality.name, section)
+        assert "open_section(" not in html and "from pplib" not in html
+        charts = re.findall(r'<img alt="([^"]+)" class="pp-chart" src="data:image/png;base64,', html)
+        assert len(charts) >= 4
+        assert "<script" not in html
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
 
 
-def test_tables_are_written_as_csv(built, sample_locality):
-    tables = built[sample_locality.name].html.parent / "tables"
-    names = {p.name for p in tables.glob("*.csv")}
-    assert "recorded_crimes_by_primary_exploitation_type.csv" in names
-    assert "sources_used.csv" in names
+def test_every_table_is_a_csv_and_a_sheet_of_one_workbook(built, sample_locality):
+    out = built[(sample_locality.name, "local_picture")].html.parent
+    csvs = {p.name for p in (out / "tables").glob("*.csv")} - {"captions.csv"}
+    assert {"recorded_crimes_by_primary_exploitation_type.csv", "sources_used.csv",
+            "nrm_referrals_and_duty_to_notify_reports_by_year_uk.csv"} <= csvs
+    workbook = openpyxl.load_workbook(out / "tables.xlsx", read_only=True)
+    assert workbook.sheetnames[0] == "Contents"
+    assert len(workbook.sheetnames) == len(csvs) + 1
+    contents = [row for row in workbook["Contents"].iter_rows(values_only=True)][1:]
+    assert {row[3] for row in contents} == csvs
+
+
+def test_quality_reports_are_written(built, sample_locality):
+    out = built[(sample_locality.name, "local_picture")].html.parent / "data_quality"
+    assert {"ledger.csv", "problems.csv", "completeness.csv"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_locality_with_no_records_in_the_period_renders_plain_statements(tmp_path):
+    folder = make_locality(tmp_path / "empty", [crime("A1", "01/01/2019")], [])
+    results = build_locality(folder, SECTIONS, tmp_path / "out")
+    text = _text(results[1].html.read_text(encoding="utf-8"))
+    assert "No modern slavery crimes were recorded between 01 January 2021 and 31 December 2023" in text
+    assert "No modern slavery crimes were recorded in the period, so there is no breakdown by type." in text
+    assert "Traceback" not in text and "Error" not in text
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium package is not installed")
 def test_html_opens_in_a_real_browser(built, tmp_path):
-    html = built["nottinghamshire"].html
+    html = built[("nottinghamshire", "local_picture")].html
     dom = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",

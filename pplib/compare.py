@@ -1,0 +1,89 @@
+"""Rates per 100,000 with confidence intervals, and how an area compares (Fingertips style).
+
+Confidence intervals for counts use Byar's approximation to the Poisson
+distribution, as in the Public Health England / OHID Fingertips technical
+guidance; an area is 'higher' or 'lower' than the benchmark only when its 95%
+interval excludes the benchmark's value, otherwise 'similar'.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from pplib.forces import england_and_wales, force_by_code
+from pplib.reference import force_referrals
+
+Z95 = 1.959963984540054
+PER = 100_000
+
+
+def byar_interval(count: float, z: float = Z95) -> tuple[float, float]:
+    """95% confidence interval for a Poisson count (Byar's method; exact lower limit 0 at zero)."""
+    lower = 0.0 if count == 0 else count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
+    upper = (count + 1) * (1 - 1 / (9 * (count + 1)) + z / (3 * math.sqrt(count + 1))) ** 3
+    return lower, upper
+
+
+def rate_with_ci(count: float, population: float, per: int = PER) -> tuple[float, float, float]:
+    lower, upper = byar_interval(count)
+    return count / population * per, lower / population * per, upper / population * per
+
+
+def compare_to(value_lower: float, value_upper: float, benchmark: float) -> str:
+    if value_lower > benchmark:
+        return "higher"
+    if value_upper < benchmark:
+        return "lower"
+    return "similar"
+
+
+def quarters_between(first: str, last: str) -> list[str]:
+    periods = pd.period_range(pd.Period(first.replace("-", ""), "Q"), pd.Period(last.replace("-", ""), "Q"), freq="Q")
+    return [f"{p.year}-Q{p.quarter}" for p in periods]
+
+
+def force_referral_rates(first: str = "2023-Q1", last: str = "2023-Q4") -> pd.DataFrame:
+    """NRM referrals made by each force of England and Wales in the quarters, per 100,000 population.
+
+    Columns: force_code, force, referrals, population, rate, lower, upper, compared (with E&W).
+    A force with no published row for a quarter counts zero for it (the tables list only forces
+    that referred).
+    """
+    quarters = quarters_between(first, last)
+    table = force_referrals()
+    made = table[(table["measure"] == "referrals_made") & table["period"].isin(quarters)]
+    counts = made.groupby("force_code")["value"].sum()
+    rows = []
+    for force in england_and_wales():
+        count = float(counts.get(force.code, 0))
+        rate, lower, upper = rate_with_ci(count, force.population)
+        rows.append({"force_code": force.code, "force": force.force_name, "referrals": int(count),
+                     "population": force.population, "rate": rate, "lower": lower, "upper": upper})
+    rates = pd.DataFrame(rows)
+    benchmark = england_and_wales_rate(rates)["rate"]
+    rates["compared"] = [compare_to(lo, up, benchmark) for lo, up in zip(rates["lower"], rates["upper"])]
+    return rates.sort_values("rate", ascending=False).reset_index(drop=True)
+
+
+def england_and_wales_rate(rates: pd.DataFrame) -> dict:
+    count, population = rates["referrals"].sum(), rates["population"].sum()
+    rate, lower, upper = rate_with_ci(count, population)
+    return {"force": "England and Wales", "referrals": int(count), "population": int(population),
+            "rate": rate, "lower": lower, "upper": upper}
+
+
+def force_comparison_bullets(force_code: str, rates: pd.DataFrame, first: str, last: str) -> list[str]:
+    force = force_by_code(force_code)
+    row = rates[rates["force_code"] == force_code]
+    if row.empty:
+        return [f"{force.force_name} is not among the forces of England and Wales compared here."]
+    row = row.iloc[0]
+    ew = england_and_wales_rate(rates)
+    rank = int(rates.index[rates["force_code"] == force_code][0]) + 1
+    period = first if first == last else f"{first} to {last}"
+    verdict = {"higher": "higher than", "lower": "lower than", "similar": "similar to"}[row["compared"]]
+    return [f"{force.force_name} made {row['referrals']:,} NRM referrals in {period}: "
+            f"{row['rate']:.1f} per 100,000 population (95% CI {row['lower']:.1f} to {row['upper']:.1f}), "
+            f"{verdict} England and Wales ({ew['rate']:.1f} per 100,000).",
+            f"It ranks {rank} of {len(rates)} forces by rate (1 = highest)."]

@@ -1,0 +1,182 @@
+"""The national picture from published NRM statistics (public figures, never suppressed).
+
+Published figures are patchy: a year may have its total in a bulletin and its
+age split only in the quarterly data tables. Each figure therefore carries its
+basis: the published annual figure, or the sum of the four published quarters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pplib.reference import national_figures
+
+SOURCE = "Home Office, Modern Slavery: National Referral Mechanism and Duty to Notify statistics"
+PUBLISHED = "published annual figure"
+QUARTER_SUM = "sum of the four published quarters"
+AGE_GROUPS = {"adult": "adult_referrals", "child": "child_referrals", "unknown": "unknown_age_referrals"}
+LOCATIONS = {"UK only": "location:uk_only", "overseas only": "location:overseas_only",
+             "UK and overseas": "location:uk_and_overseas", "unknown": "location:unknown"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    basis: str
+    source_url: str = ""
+
+
+def _rows(measure: str) -> pd.DataFrame:
+    table = national_figures()
+    return table[(table["measure"] == measure) & table["value"].notna()]
+
+
+def quarterly(measure: str) -> pd.Series:
+    """Published quarterly values of a measure, indexed by 'YYYY-Qn'."""
+    rows = _rows(measure)
+    rows = rows[rows["period"].str.len() == 7]
+    return rows.set_index("period")["value"].sort_index()
+
+
+def _quarter_sum(measure: str, year: int) -> float | None:
+    """Sum of a year's four quarters; suffix-split measures (':adult', ':child'...) are added up."""
+    table = national_figures()
+    wanted = table["measure"].eq(measure) | table["measure"].str.startswith(measure + ":")
+    if measure in AGE_GROUPS.values():
+        wanted = table["measure"].eq(measure)
+    rows = table[wanted & table["period"].str.match(rf"^{year}-Q[1-4]$") & table["value"].notna()]
+    if rows.empty:
+        return None
+    if rows["measure"].nunique() > 1:  # split measures: age suffixes must all be there each quarter
+        per_quarter = rows.groupby("period")["measure"].nunique()
+        if per_quarter.min() != rows["measure"].nunique():
+            return None
+    quarters = rows["period"].nunique()
+    return float(rows["value"].sum()) if quarters == 4 else None
+
+
+def annual(measure: str, year: int) -> Figure | None:
+    """A year's figure: the published annual one, else the sum of four published quarters."""
+    rows = _rows(measure)
+    rows = rows[rows["period"] == str(year)]
+    if not rows.empty:
+        return Figure(float(rows["value"].iloc[0]), PUBLISHED, rows["source_url"].iloc[0])
+    summed = _quarter_sum(measure, year)
+    return Figure(summed, QUARTER_SUM) if summed is not None else None
+
+
+def quarterly_totals() -> pd.DataFrame:
+    """Total referrals per quarter: published totals, else adult + child + unknown age (data tables)."""
+    published = quarterly("total_referrals")
+    by_age = pd.concat([quarterly(m) for m in AGE_GROUPS.values()], axis=1)
+    by_age = by_age.dropna().sum(axis=1)
+    periods = sorted(set(published.index) | set(by_age.index))
+    rows = [{"quarter": p,
+             "referrals": published.get(p, by_age.get(p)),
+             "basis": "published total" if p in published.index else "sum of adult, child and unknown age"}
+            for p in periods]
+    return pd.DataFrame(rows)
+
+
+def years_available(first: int = 2014) -> list[int]:
+    periods = _rows("total_referrals")["period"]
+    return sorted(int(p) for p in periods if len(p) == 4 and int(p) >= first)
+
+
+def totals_by_year(years: list[int] | None = None) -> pd.DataFrame:
+    years = years or years_available()
+    rows = []
+    for year in years:
+        total, dtn = annual("total_referrals", year), annual("dtn_reports", year)
+        rows.append({"year": year, "referrals": total.value if total else None,
+                     "dtn_reports": dtn.value if dtn else None})
+    table = pd.DataFrame(rows)
+    table["change_percent"] = (100 * table["referrals"].pct_change()).round(1)
+    return table
+
+
+def _split(parts: dict[str, str], year: int, label: str) -> pd.DataFrame:
+    total = annual("total_referrals", year)
+    rows = []
+    for name, measure in parts.items():
+        figure = annual(measure, year)
+        if figure is not None:
+            rows.append({label: name, "referrals": figure.value, "basis": figure.basis})
+    table = pd.DataFrame(rows, columns=[label, "referrals", "basis"])
+    if total and not table.empty:
+        table.insert(2, "percent", (100 * table["referrals"] / total.value).round(1))
+    return table
+
+
+def age_split(year: int) -> pd.DataFrame:
+    return _split(AGE_GROUPS, year, "age at exploitation")
+
+
+def sex_split(year: int) -> pd.DataFrame:
+    return _split({"male": "male", "female": "female"}, year, "sex")
+
+
+def location_split(year: int) -> pd.DataFrame:
+    return _split(LOCATIONS, year, "location of exploitation")
+
+
+def nationalities(year: int) -> pd.DataFrame:
+    """Published nationality counts for the year (bulletins give the top few), largest first."""
+    table = national_figures()
+    names = table.loc[table["measure"].str.fullmatch(r"nationality:[A-Za-z ]+"), "measure"].unique()
+    parts = {m.split(":", 1)[1].replace("UK", "United Kingdom"): m for m in names}
+    split = _split(parts, year, "nationality")
+    return split.sort_values("referrals", ascending=False).reset_index(drop=True)
+
+
+def exploitation_by_age(year: int) -> pd.DataFrame:
+    """Published exploitation-type counts by age group (only the headline pairs are published as text)."""
+    table = national_figures()
+    rows = table[table["measure"].str.match(r"^exploitation:[a-z_]+:(adult|child|all)$")
+                 & (table["period"] == str(year)) & table["value"].notna()]
+    parsed = rows["measure"].str.split(":", expand=True)
+    return pd.DataFrame({"exploitation type": parsed[1].str.replace("_", " ") if len(rows) else [],
+                         "age group": parsed[2] if len(rows) else [],
+                         "referrals": rows["value"].to_numpy(),
+                         "percent of age group": rows["percent"].to_numpy()})
+
+
+def _change(now: float, before: float) -> str:
+    change = 100 * (now - before) / before
+    if round(change) == 0:
+        return "about the same as"
+    return f"{abs(change):.0f}% {'more' if change > 0 else 'fewer'} than"
+
+
+def national_bullets(year: int, compare_year: int | None = None) -> list[str]:
+    """Insights written from the published numbers."""
+    compare_year = compare_year or year - 1
+    lines = []
+    total, before = annual("total_referrals", year), annual("total_referrals", compare_year)
+    if total is None:
+        return [f"No published total of NRM referrals for {year} is held."]
+    comparison = (f", {_change(total.value, before.value)} in {compare_year} ({before.value:,.0f})"
+                  if before else "")
+    lines.append(f"{total.value:,.0f} potential victims were referred in {year}{comparison}.")
+    ages = age_split(year).set_index("age at exploitation")
+    if {"adult", "child"} <= set(ages.index):
+        lines.append(f"{ages.loc['adult', 'referrals']:,.0f} ({ages.loc['adult', 'percent']:.0f}%) were "
+                     f"exploited as adults and {ages.loc['child', 'referrals']:,.0f} "
+                     f"({ages.loc['child', 'percent']:.0f}%) as children.")
+    sexes = sex_split(year).set_index("sex")
+    if "male" in sexes.index:
+        lines.append(f"{sexes.loc['male', 'percent']:.0f}% of potential victims were male "
+                     f"({sexes.loc['male', 'referrals']:,.0f}).")
+    nations = nationalities(year)
+    if not nations.empty:
+        top = nations.iloc[0]
+        others = ", ".join(f"{r['nationality']} ({r['referrals']:,.0f})" for _, r in nations.iloc[1:3].iterrows())
+        lines.append(f"{top['nationality']} was the most common nationality ({top['referrals']:,.0f}, "
+                     f"{top['percent']:.0f}%){', followed by ' + others if others else ''}.")
+    dtn, dtn_before = annual("dtn_reports", year), annual("dtn_reports", compare_year)
+    if dtn:
+        comparison = f", {_change(dtn.value, dtn_before.value)} in {compare_year}" if dtn_before else ""
+        lines.append(f"{dtn.value:,.0f} Duty to Notify reports were made about adults who did not enter "
+                     f"the NRM{comparison}.")
+    return lines
