@@ -50,14 +50,16 @@ def export_html(notebook: Path, target: Path, marking: str) -> Path:
     return target
 
 
-def run_section(locality_dir: Path, section: str, out_root: Path) -> SectionResult:
-    """Run one section for one locality into out_root/<slug>/ (its own working folder)."""
+def run_section(locality_dir: Path, section: str, out_root: Path, parameters: dict | None = None) -> SectionResult:
+    """Run one section for one locality into out_root/<slug>/ (its own working folder).
+
+    `parameters` sets the notebook's own parameters (e.g. year for the national picture)."""
     locality = load_locality(locality_dir)
     out_dir = out_root / locality.slug
     work_dir = out_dir / "work" / section
     work_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / f"{section}.ipynb"
-    params = {"locality": str(locality.base_dir), "output_dir": str(out_dir)}
+    params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir)}
     log.info("running %s for %s", section, locality.name)
     papermill.execute_notebook(str(section_notebook(section)), str(executed), parameters=params,
                                kernel_name=KERNEL, cwd=str(work_dir), progress_bar=False,
@@ -68,14 +70,16 @@ def run_section(locality_dir: Path, section: str, out_root: Path) -> SectionResu
     return SectionResult(locality.slug, section, executed, html)
 
 
-def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path) -> list[SectionResult]:
+def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path,
+                   parameters: dict | None = None) -> list[SectionResult]:
     """All sections of one locality, then its tables as one Excel workbook."""
-    results = [run_section(locality_dir, section, out_root) for section in sections]
+    results = [run_section(locality_dir, section, out_root, parameters) for section in sections]
     if results:
         tables_workbook(results[0].html.parent)
     return results
 
 
-def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None):
+def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None,
+          parameters: dict | None = None):
     out_root = Path(out_root or OUTPUTS_DIR)
-    return [r for loc in locality_dirs for r in build_locality(Path(loc), sections, out_root)]
+    return [r for loc in locality_dirs for r in build_locality(Path(loc), sections, out_root, parameters)]

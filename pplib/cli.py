@@ -13,11 +13,21 @@ def _sample_localities() -> list[Path]:
     return sorted(p.parent for p in LOCALITIES_DIR.glob("*/locality.yaml"))
 
 
+def _parameter(text: str) -> tuple[str, object]:
+    """'year=2022' -> ('year', 2022): values read as YAML, so numbers and null work."""
+    import yaml
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise SystemExit(f"--set expects NAME=VALUE, got '{text}'")
+    return name.strip(), yaml.safe_load(value)
+
+
 def _cmd_build(args) -> int:
     from pplib.build import SECTIONS, build
     localities = [Path(p) for p in args.locality] or _sample_localities()
     sections = tuple(args.section or SECTIONS)
-    results = build(localities, sections, Path(args.out))
+    parameters = dict(_parameter(p) for p in args.set)
+    results = build(localities, sections, Path(args.out), parameters)
     for r in results:
         print(f"{r.locality}: {r.section} -> {r.html}")
     return 0
@@ -57,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
                    help="locality folder or YAML file (repeatable); default: every sample locality")
     b.add_argument("--section", action="append", help="section to build (repeatable); default: all")
     b.add_argument("--out", default=str(OUTPUTS_DIR), help="output folder (default: outputs/)")
+    b.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a notebook parameter, e.g. --set year=2022 --set compare_from=2022-Q1")
     b.set_defaults(func=_cmd_build)
 
     g = sub.add_parser("generate-sample", help="write synthetic record-level data for police forces")

@@ -87,3 +87,10 @@ def force_comparison_bullets(force_code: str, rates: pd.DataFrame, first: str, l
             f"{row['rate']:.1f} per 100,000 population (95% CI {row['lower']:.1f} to {row['upper']:.1f}), "
             f"{verdict} England and Wales ({ew['rate']:.1f} per 100,000).",
             f"It ranks {rank} of {len(rates)} forces by rate (1 = highest)."]
+
+
+def latest_quarters(count: int = 4) -> tuple[str, str]:
+    """The first and last of the most recent `count` quarters in the published force figures."""
+    periods = sorted(force_referrals()["period"].unique())
+    quarters = [p for p in periods if len(p) == 7 and "-Q" in p]
+    return quarters[-count], quarters[-1]

@@ -112,3 +112,13 @@ def test_html_opens_in_a_real_browser(built, tmp_path):
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert "Nottinghamshire: 5.2 Local picture" in dom
     assert "modern slavery crimes were recorded" in dom
+
+
+def test_parameters_choose_the_years_and_quarters(tmp_path, nottinghamshire):
+    national_run = run_section(nottinghamshire, "national_picture", tmp_path, {"year": 2022, "compare_year": 2021})
+    text = _text(national_run.html.read_text(encoding="utf-8"))
+    assert "16,921 potential victims were referred in 2022, 33% more than in 2021 (12,706)." in text
+    local_run = run_section(nottinghamshire, "local_picture", tmp_path,
+                            {"compare_from": "2022-Q2", "compare_to": "2022-Q4"})
+    text = _text(local_run.html.read_text(encoding="utf-8"))
+    assert "NRM referrals in 2022-Q2 to 2022-Q4:" in text
