@@ -78,6 +78,19 @@ def rate_comparison(rates: pd.DataFrame, highlight: str, benchmark: float, title
     for tick, code in zip(ax.get_yticklabels(), ordered["code"]):
         if code == highlight:
             tick.set_fontweight("bold")
+    _clip_outliers(ax, ordered)
     ax.set_xlabel("rate per 100,000 population (95% confidence interval)")
     ax.legend(frameon=False, loc="lower right")
     return _finish(fig, ax, title, caption)
+
+
+def _clip_outliers(ax, ordered: pd.DataFrame) -> None:
+    """Keep the axis readable when one tiny area's rate dwarfs the rest: clip it and print its value."""
+    uppers = ordered["upper"].sort_values()
+    if len(uppers) < 3 or uppers.iloc[-1] <= 3 * uppers.median():
+        return
+    limit = uppers.iloc[-2] * 1.15
+    ax.set_xlim(0, limit)
+    for index, row in ordered[ordered["upper"] > limit].iterrows():
+        ax.annotate(f"{row['rate']:.1f} (off scale) \u2192", xy=(limit, index), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", va="center", fontsize=7)
