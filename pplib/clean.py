@@ -223,3 +223,33 @@ def lad_code(value) -> str | None:
 
 def is_known_lad(value) -> bool:
     return missing(value) or re.sub(r"\s+", " ", str(value)).strip().lower() in _lad_index()
+
+
+# --- sector or setting ------------------------------------------------------------
+# Settings named in UK modern slavery guidance; first match wins.
+_SECTOR_RULES = (
+    ("car wash", re.compile(r"car\s*wash")),
+    ("nail bar", re.compile(r"nail")),
+    ("cannabis cultivation", re.compile(r"cannabis")),
+    ("drug supply (county lines)", re.compile(r"county\s*lines?|drug|dealing")),
+    ("agriculture", re.compile(r"agri|farm|picking|harvest")),
+    ("construction", re.compile(r"construct|building|labourer")),
+    ("hospitality", re.compile(r"hospitality|hotel|restaurant|takeaway|catering")),
+    ("food processing", re.compile(r"food|factory|processing|packing")),
+    ("warehouse and logistics", re.compile(r"warehouse|logistic|distribution")),
+    ("brothel or sex work", re.compile(r"brothel|adult services|massage|sex work|escort")),
+    ("private household", re.compile(r"private (household|residence)|domestic|household")),
+    ("begging", re.compile(r"begging")),
+    ("acquisitive crime", re.compile(r"shoplift|theft|fraud")),
+    ("cleaning", re.compile(r"clean")),
+    ("care work", re.compile(r"\bcare\b")),
+)
+SECTORS = tuple(label for label, _ in _SECTOR_RULES) + ("other", "not recorded")
+
+
+def sector(value) -> str:
+    """A recorded sector or setting ('Hand car wash', 'CAR WASH') -> one label of SECTORS."""
+    if missing(value) or str(value).strip().lower() in _UNKNOWN_NATIONALITY:
+        return "not recorded"
+    text = str(value).strip().lower()
+    return next((label for label, pattern in _SECTOR_RULES if pattern.search(text)), "other")

@@ -162,6 +162,7 @@ def _crimes(loaded, locality, ledger, problems):
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
     frame["county_lines"] = frame["county_lines"].map(clean.flag).astype("boolean")
     frame["lad_code"] = frame["lad_code"].map(clean.lad_code)
+    frame["sector"] = frame["sector"].map(clean.sector)
     frame = frame.sort_values(["date_recorded", "source_row"]).reset_index(drop=True)
     frame["crime_key"] = [f"C{i:05d}" for i in range(1, len(frame) + 1)]  # pseudonym for crime_ref
     ledger.record(loaded, frame, "used", notes=notes)

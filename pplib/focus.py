@@ -1,0 +1,180 @@
+"""The 'in focus' analysis: each exploitation type in depth (who, where, when, how, partners, gaps).
+
+Modus operandi themes are counted from the crimes' free text through the
+logged personal-data step; only theme counts leave this module, never text.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pplib import analyse
+from pplib.clean import missing
+from pplib.compare import quarters_between
+from pplib.reference import force_referrals
+
+# Control methods and routes named in UK modern slavery typologies; a crime can show several.
+MO_THEMES = (
+    ("documents held by others", re.compile(r"passport|id doc|documents? (held|taken|kept)")),
+    ("debt or fees owed", re.compile(r"\bowe|debt|fee")),
+    ("wages withheld or controlled", re.compile(r"wages|pay of about|unpaid|accounts? controlled|for food and a bed")),
+    ("accommodation controlled", re.compile(r"housed|caravan|accommodation|short-let|flat|sleeping|a bed")),
+    ("moved or transported by others", re.compile(r"transported|driven|dropped off|moved between|lorry|brought to")),
+    ("not free to leave or locked in", re.compile(r"not free to leave|locked|confined")),
+    ("recruited online or by advert", re.compile(r"social media|online|advert|website")),
+    ("threats or violence", re.compile(r"threat|violen|assault|beaten|weapon")),
+    ("drug running", re.compile(r"wraps|crack|heroin|deal|drug|county line|trap house|cuckoo")),
+    ("directed to commit crime", re.compile(r"shoplift|beg|cannabis|grow")),
+)
+TYPE_KEYWORDS = {  # whole words or phrases that tie register entries and case studies to a type
+    "labour": re.compile(r"\blabou?r\b|car wash|nail bar|agricultur|construction|hospitality|factory|"
+                         r"farm|seasonal work"),
+    "criminal": re.compile(r"\bcriminal\b|county lines?|cannabis|drug|shoplift|begging"),
+    "sexual": re.compile(r"\bsexual|brothel|adult services|sex work|\bcse\b"),
+    "domestic servitude": re.compile(r"domestic servitude|private household|domestic work"),
+    "organ harvesting": re.compile(r"\borgan (harvesting|removal)"),
+}
+# Fields that matter most for understanding each type; their completeness is reported as a data gap.
+TYPE_FIELDS = {
+    "labour": ["sector", "postcode_district", "nationality"],
+    "criminal": ["county_lines", "lad_code", "age"],
+    "sexual": ["sector", "sex", "nationality"],
+    "domestic servitude": ["sector", "nationality"],
+}
+
+
+def ranked_types(data) -> list[str]:
+    """Exploitation types evident in the locality, most crimes first (type not recorded excluded)."""
+    return [t for t in analyse.types_present(data) if t != "unknown"]
+
+
+def sectors(data, exploitation_type: str) -> pd.DataFrame:
+    crimes = analyse.of_type(data.crimes, exploitation_type)
+    table = analyse.count_by(crimes, "sector", label="crimes").sort_values("crimes", ascending=False)
+    return table.reset_index(drop=True)
+
+
+def mo_themes(data, exploitation_type: str) -> pd.DataFrame:
+    """How many crimes of the type show each modus operandi theme (counts only, no text)."""
+    personal = data.personal_fields("crimes", f"counting modus operandi themes for {exploitation_type}")
+    text = data.crimes[["source_row", "primary_type"]].merge(personal[["source_row", "mo_text"]], on="source_row")
+    text = text[text["primary_type"] == exploitation_type]["mo_text"].fillna("").str.lower()
+    rows = [{"theme": theme, "crimes": int(text.map(lambda t: bool(pattern.search(t))).sum())}
+            for theme, pattern in MO_THEMES]
+    table = pd.DataFrame(rows)
+    table["percent"] = (100 * table["crimes"] / len(text)).round(1) if len(text) else 0.0
+    table = table[table["crimes"] > 0].sort_values("crimes", ascending=False).reset_index(drop=True)
+    recorded = int((text.str.strip() != "").sum())
+    table.attrs["described"] = recorded
+    return table
+
+
+def _national_police_share(exploitation_type: str, first: str, last: str) -> float | None:
+    """Share of NRM referrals by all police first responders whose types include this one."""
+    table = force_referrals()
+    # The table's total row has no type breakdown, so add up the forces' own rows.
+    police = table[(table["police_force"] != "Police total (all police first responders)")
+                   & table["period"].isin(quarters_between(first, last))]
+    typed = police[police["measure"].str.fullmatch(r"referrals_made:exploitation:[a-z_]+")]
+    if typed.empty:
+        return None
+    key = {"domestic servitude": "domestic", "organ harvesting": "organ"}.get(exploitation_type, exploitation_type)
+    includes = typed["measure"].str.split(":").str[2].str.contains(key)
+    return float(100 * typed.loc[includes, "value"].sum() / typed["value"].sum())
+
+
+def local_vs_national(data, exploitation_type: str, first: str = "2023-Q1", last: str = "2023-Q4") -> pd.DataFrame:
+    """The type's share of local crimes and local NRM referrals against its share of police NRM referrals nationally."""
+    def share(frame):
+        return round(100 * (frame["primary_type"] == exploitation_type).mean(), 1) if len(frame) else None
+    national = _national_police_share(exploitation_type, first, last)
+    return pd.DataFrame([
+        {"measure": "local recorded crimes (primary type)", "percent": share(data.crimes)},
+        {"measure": "local NRM referrals (primary type)", "percent": share(data.nrm_referrals)},
+        {"measure": f"NRM referrals by all police forces, UK, {first} to {last} (any type recorded)",
+         "percent": round(national, 1) if national is not None else None},
+    ])
+
+
+def _mentions(text: pd.Series, exploitation_type: str) -> pd.Series:
+    pattern = TYPE_KEYWORDS.get(exploitation_type, re.compile(re.escape(exploitation_type)))
+    return text.fillna("").str.lower().map(lambda t: bool(pattern.search(t)))
+
+
+def partner_items(data, exploitation_type: str) -> dict[str, pd.DataFrame]:
+    """Register entries (assets, actions, risks, gaps) whose text mentions the type."""
+    columns = {"assets": ["asset", "organisation", "four_p", "description"],
+               "actions": ["action", "owner", "timeframe", "status"],
+               "risks": ["risk", "likelihood", "impact", "mitigation"],
+               "intelligence_gaps": ["gap", "source", "owner", "status"]}
+    found = {}
+    for kind, shown in columns.items():
+        register = data.registers.get(kind)
+        if register is None or register.empty:
+            continue
+        text = register.drop(columns="source_row").map(lambda v: "" if missing(v) else str(v)).agg(" ".join, axis=1)
+        found[kind] = register.loc[_mentions(text, exploitation_type), shown].reset_index(drop=True)
+    return found
+
+
+def case_studies(locality, exploitation_type: str | None = None) -> list[tuple[str, str]]:
+    """(title, markdown body) of the partnership's case studies, those about the type when one is given."""
+    folder = locality.base_dir / locality.case_studies if locality.case_studies else None
+    if folder is None or not Path(folder).is_dir():
+        return []
+    studies = []
+    for path in sorted(Path(folder).glob("*.md")):
+        text = path.read_text(encoding="utf-8").strip()
+        title, _, body = text.partition("\n")
+        studies.append((title.lstrip("# ").strip(), body.strip()))
+    if exploitation_type is None:
+        return studies
+    return [s for s in studies if _case_study_type_matches(s, exploitation_type)]
+
+
+def _case_study_type_matches(study: tuple[str, str], exploitation_type: str) -> bool:
+    """A title that names a type decides; the body is read only when the title names none."""
+    title, body = (pd.Series([text], dtype=object) for text in study)
+    if any(_mentions(title, t).iloc[0] for t in TYPE_KEYWORDS):
+        return bool(_mentions(title, exploitation_type).iloc[0])
+    return bool(_mentions(body, exploitation_type).iloc[0])
+
+
+def further_data(data, exploitation_type: str, threshold: float = 80.0) -> list[str]:
+    """What would sharpen the picture: thin fields for this type, and open register gaps about it."""
+    lines = []
+    completeness = data.completeness()
+    for column in TYPE_FIELDS.get(exploitation_type, []):
+        rows = completeness[(completeness["column"] == column) & completeness["source"].isin(["crimes", "victims"])]
+        for row in rows.itertuples():
+            if not row.supplied:
+                lines.append(f"The {row.source} extract has no {column.replace('_', ' ')} column.")
+            elif row.percent_complete < threshold:
+                lines.append(f"{column.replace('_', ' ').capitalize()} is filled in for only "
+                             f"{row.percent_complete:.0f}% of {row.source} records.")
+    gaps = partner_items(data, exploitation_type).get("intelligence_gaps")
+    if gaps is not None:
+        for gap in gaps[gaps["status"].fillna("").str.lower() != "closed"].itertuples():
+            lines.append(f"{gap.gap} (partnership intelligence gap; owner: {gap.owner}).")
+    return lines
+
+
+def county_lines(data) -> dict:
+    """County lines within criminal exploitation: flagged crimes, their victims' ages, by year."""
+    crimes = data.crimes[data.crimes["county_lines"].fillna(False).astype(bool)]
+    victims = data.victims[data.victims["crime_key"].isin(crimes["crime_key"])]
+    by_year = analyse.crimes_by_year(data, crimes)
+    criminal = int((data.crimes["primary_type"] == "criminal").sum())
+    children = int((victims["age_group"] == "child").sum())
+    lines = [f"{analyse.counted(len(crimes), 'crime')} {'was' if len(crimes) == 1 else 'were'} flagged as county lines "
+             f"({analyse.share(len(crimes), criminal)} of the {criminal:,} criminal exploitation crimes)."]
+    if len(victims):
+        lines.append(f"{children:,} of their {analyse.counted(len(victims), 'victim')} "
+                     f"({analyse.share(children, len(victims))}) were children.")
+    flag_missing = int(data.crimes["county_lines"].isna().sum())
+    if flag_missing:
+        lines.append(f"The county lines flag was blank for {analyse.counted(flag_missing, 'crime')}, so these "
+                     "counts are a minimum.")
+    return {"bullets": lines, "by_year": by_year, "victims_by_age": analyse.profile(victims, "age_band")}
