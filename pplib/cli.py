@@ -6,6 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
+from pplib.boundaries import add_boundaries_command
 from pplib.paths import LOCALITIES_DIR, OUTPUTS_DIR
 
 
@@ -81,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_import_reference)
 
     d = sub.add_parser("data-dictionary", help="print the data dictionary of every input (Markdown)")
+    add_boundaries_command(sub)
+
     d.add_argument("--update-readme", action="store_true", help="rewrite the dictionary inside README.md")
     d.set_defaults(func=_cmd_data_dictionary)
     return p

@@ -7,22 +7,31 @@ interval excludes the benchmark's value, otherwise 'similar'.
 """
 from __future__ import annotations
 
-import math
+import logging
 
+import numpy as np
 import pandas as pd
 
 from pplib.forces import england_and_wales, force_by_code
 from pplib.reference import force_referrals
 
+log = logging.getLogger(__name__)
+
 Z95 = 1.959963984540054
 PER = 100_000
 
 
-def byar_interval(count: float, z: float = Z95) -> tuple[float, float]:
-    """95% confidence interval for a Poisson count (Byar's method; exact lower limit 0 at zero)."""
-    lower = 0.0 if count == 0 else count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
-    upper = (count + 1) * (1 - 1 / (9 * (count + 1)) + z / (3 * math.sqrt(count + 1))) ** 3
-    return lower, upper
+def byar_interval(count, z: float = Z95):
+    """95% confidence interval for a Poisson count (Byar's method; lower limit 0 at zero).
+
+    lower = O (1 - 1/(9O) - z/(3 sqrt O))^3, upper = (O+1) (1 - 1/(9(O+1)) + z/(3 sqrt(O+1)))^3.
+    Takes a number or an array of counts.
+    """
+    o = np.asarray(count, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = np.where(o > 0, o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3, 0.0)
+    upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
+    return (float(lower), float(upper)) if o.ndim == 0 else (lower, upper)
 
 
 def rate_with_ci(count: float, population: float, per: int = PER) -> tuple[float, float, float]:
@@ -46,23 +55,30 @@ def quarters_between(first: str, last: str) -> list[str]:
 def force_referral_rates(first: str = "2023-Q1", last: str = "2023-Q4") -> pd.DataFrame:
     """NRM referrals made by each force of England and Wales in the quarters, per 100,000 population.
 
-    Columns: force_code, force, referrals, population, rate, lower, upper, compared (with E&W).
-    A force with no published row for a quarter counts zero for it (the tables list only forces
-    that referred).
+    Columns: force_code, force, referrals, quarters (with a published figure), population, rate,
+    lower, upper, compared (with E&W). A force with no published row for a quarter counts zero
+    for it (the tables list only forces that referred); a warning names such forces.
     """
     quarters = quarters_between(first, last)
     table = force_referrals()
     made = table[(table["measure"] == "referrals_made") & table["period"].isin(quarters)]
-    counts = made.groupby("force_code")["value"].sum()
-    rows = []
-    for force in england_and_wales():
-        count = float(counts.get(force.code, 0))
-        rate, lower, upper = rate_with_ci(count, force.population)
-        rows.append({"force_code": force.code, "force": force.force_name, "referrals": int(count),
-                     "population": force.population, "rate": rate, "lower": lower, "upper": upper})
-    rates = pd.DataFrame(rows)
+    summed = made.groupby("force_code").agg(referrals=("value", "sum"), quarters=("period", "nunique"))
+    forces = pd.DataFrame([{"force_code": f.code, "force": f.force_name, "population": f.population}
+                           for f in england_and_wales()])
+    rates = forces.join(summed, on="force_code").fillna({"referrals": 0, "quarters": 0})
+    rates = rates.astype({"referrals": int, "quarters": int})[
+        ["force_code", "force", "referrals", "quarters", "population"]]
+    short = rates[rates["quarters"] < len(quarters)]
+    if len(short):
+        log.warning("no published figure for some of %s to %s (counted as zero): %s", first, last,
+                    ", ".join(short["force"]))
+    lower, upper = byar_interval(rates["referrals"].to_numpy())
+    rates["rate"] = rates["referrals"] / rates["population"] * PER
+    rates["lower"] = lower / rates["population"] * PER
+    rates["upper"] = upper / rates["population"] * PER
     benchmark = england_and_wales_rate(rates)["rate"]
     rates["compared"] = [compare_to(lo, up, benchmark) for lo, up in zip(rates["lower"], rates["upper"])]
+    rates.attrs["period"] = (first, last)
     return rates.sort_values("rate", ascending=False).reset_index(drop=True)
 
 

@@ -16,6 +16,12 @@ def test_byar_interval_matches_hand_computation():
     assert compare.byar_interval(0)[0] == 0
 
 
+def test_byar_interval_takes_arrays():
+    lower, upper = compare.byar_interval([10, 0])
+    assert lower[0] == pytest.approx(4.795, abs=0.01) and upper[0] == pytest.approx(18.390, abs=0.01)
+    assert lower[1] == 0 and upper[1] == pytest.approx(3.689, abs=0.03)
+
+
 def test_rate_per_100000():
     rate, lower, upper = compare.rate_with_ci(50, 1_000_000)
     assert rate == 5.0 and lower < 5.0 < upper
