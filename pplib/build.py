@@ -17,7 +17,7 @@ from pplib.paths import NOTEBOOKS_DIR, OUTPUTS_DIR
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("national_picture", "local_picture")
+SECTIONS = ("national_picture", "local_picture", "mapping", "in_focus")
 KERNEL = "python3"
 
 

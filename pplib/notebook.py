@@ -55,7 +55,7 @@ class Section:
     def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "") -> None:
         """A table and, when there is something to draw, its chart; a plain statement when there is nothing."""
         numbers = frame.select_dtypes("number")
-        if frame.empty or (not numbers.empty and not numbers.to_numpy().any()):
+        if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
         self.table(name, frame, caption)
@@ -67,7 +67,7 @@ class Section:
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=110)
         plt.close(figure)
-        title = figure.axes[0].get_title(loc="left") if figure.axes else "chart"
+        title = _figure_title(figure)
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
         display(HTML(f"<img class='pp-chart' alt='{html.escape(title, quote=True)}' "
                      f"src='data:image/png;base64,{encoded}'/>"))
@@ -86,6 +86,13 @@ class Section:
 
     def marking(self) -> None:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))
+
+
+def _figure_title(figure) -> str:
+    """The figure's own title (small multiples) or its first chart's, for the image's alt text."""
+    if figure._suptitle is not None and figure._suptitle.get_text():
+        return figure._suptitle.get_text()
+    return figure.axes[0].get_title(loc="left") if figure.axes else "chart"
 
 
 def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -111,9 +118,16 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str) -> No
         writer.writerows(rows)
 
 
+def _log_to_file(output_dir: Path) -> None:
+    """Log to output_dir/pplib.log (an audit trail, e.g. of personal-field access), not into the report."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=output_dir / "pplib.log", level=logging.INFO, force=True, encoding="utf-8",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def open_section(title: str, locality: str | Path, output_dir: str | Path) -> Section:
     """Read the locality's configuration and show the section's header with its handling marking."""
-    logging.basicConfig(level=logging.WARNING)
+    _log_to_file(Path(output_dir))
     config = load_locality(locality)
     section = Section(title, config, Path(output_dir))
     section.marking()

@@ -16,6 +16,24 @@ def _scratch_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     os.environ.setdefault("MPLCONFIGDIR", str(home / "mpl"))
     os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(home / "jupyter-runtime"))
+    # Boundaries come from ../shared/geo where it sits beside the project (developers, CI).
+    if (SHARED / "geo").is_dir():
+        os.environ.setdefault("PPLIB_GEO_DIR", str(SHARED / "geo"))
+
+
+@pytest.fixture
+def no_boundaries(tmp_path, monkeypatch):
+    """No boundary files anywhere: an empty configured folder and an empty user cache."""
+    (tmp_path / "no-geo").mkdir()
+    monkeypatch.setenv("PPLIB_GEO_DIR", str(tmp_path / "no-geo"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def shared_boundaries():
+    if not (SHARED / "geo").is_dir():
+        pytest.skip("../shared/geo is not beside the project")
+    return SHARED / "geo"
 
 
 @pytest.fixture(params=SAMPLE_SLUGS)

@@ -122,3 +122,42 @@ def test_parameters_choose_the_years_and_quarters(tmp_path, nottinghamshire):
                             {"compare_from": "2022-Q2", "compare_to": "2022-Q4"})
     text = _text(local_run.html.read_text(encoding="utf-8"))
     assert "NRM referrals in 2022-Q2 to 2022-Q4:" in text
+
+
+def _chart_titles(html: str) -> list[str]:
+    return re.findall(r'<img alt="([^"]+)" class="pp-chart" src="data:image/png;base64,', html)
+
+
+def test_mapping_draws_choropleths_with_the_shared_boundaries(built, sample_locality, shared_boundaries):
+    html = _html(built, sample_locality.name, "mapping")
+    titles = _chart_titles(html)
+    for name in ("local authority district", "community safety partnership", "postcode area"):
+        assert f"Recorded modern slavery crimes by {name}" in titles
+    assert "Recorded crimes by primary exploitation type and district" in titles
+    assert "Recorded crimes by year and district" in titles
+    assert any(t.startswith("NRM referrals made by police forces per 100,000 population") for t in titles)
+    assert "Maps not drawn" not in _text(html)
+
+
+def test_in_focus_covers_each_evident_type(built, sample_locality):
+    from pplib import focus
+    text = _text(_html(built, sample_locality.name, "in_focus"))
+    data = load_locality_data(load_locality(sample_locality))
+    for exploitation_type in focus.ranked_types(data):
+        title = analyse.type_label(exploitation_type).capitalize()
+        assert f"{title}: modus operandi themes" in text or "has a description" in text
+        assert f"{title}: recorded crimes by district" in text
+    assert "County lines: flagged crimes by year" in text
+    mo = data.personal_fields("crimes", "test: no description may appear in the report")["mo_text"].dropna()
+    assert not any(description[:40] in text for description in mo)
+
+
+@pytest.mark.parametrize("slug", ["nottinghamshire", "greater-manchester", "dyfed-powys"])
+def test_mapping_and_in_focus_render_without_boundaries(slug, tmp_path, no_boundaries):
+    from pplib.paths import LOCALITIES_DIR
+    results = build_locality(LOCALITIES_DIR / slug, ("mapping", "in_focus"), tmp_path / "out")
+    mapping, in_focus = (r.html.read_text(encoding="utf-8") for r in results)
+    assert "Maps not drawn." in _text(mapping)
+    assert _chart_titles(mapping) == ["NRM referrals made by police forces per 100,000 population, 2023-Q1 to 2023-Q4"]
+    assert "Recorded crimes by local authority district" in _text(mapping)  # the table stands in for the map
+    assert not any("by district" in t for t in _chart_titles(in_focus))
