@@ -22,6 +22,7 @@ from IPython.display import HTML, Markdown, display
 
 from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, load_locality_data, write_quality_reports
+from pplib.protect import EDITIONS, Protector
 
 
 def slugify(text: str) -> str:
@@ -29,10 +30,13 @@ def slugify(text: str) -> str:
 
 
 class Section:
-    def __init__(self, title: str, locality: Locality, output_dir: Path):
+    def __init__(self, title: str, locality: Locality, output_dir: Path, edition: str = "internal"):
+        if edition not in EDITIONS:
+            raise ValueError(f"edition must be one of {', '.join(EDITIONS)}, not '{edition}'")
         self.title = title
         self.locality = locality
         self.output_dir = Path(output_dir)
+        self.protect = Protector(edition, locality.disclosure)
 
     @cached_property
     def data(self) -> LocalityData:
@@ -41,8 +45,14 @@ class Section:
         write_quality_reports(data, self.output_dir)
         return data
 
-    def table(self, name: str, frame: pd.DataFrame, caption: str) -> None:
-        """Show a table with its caption and save it as tables/<name>.csv."""
+    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:
+        """Show a table with its caption and save it as tables/<name>.csv.
+
+        Tables of counts from local records pass through disclosure control; `public=True` marks
+        published figures (national statistics), which are shown as published.
+        """
+        if not public:
+            frame = self.protect.table(frame, name)
         tables = self.output_dir / "tables"
         tables.mkdir(parents=True, exist_ok=True)
         file_name = f"{slugify(name)}.csv"
@@ -52,15 +62,18 @@ class Section:
         display(HTML(_whole_numbers(frame).to_html(index=False, na_rep="", classes="pp-table", border=0,
                                                    float_format=lambda v: f"{v:,.1f}")))
 
-    def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "") -> None:
-        """A table and, when there is something to draw, its chart; a plain statement when there is nothing."""
+    def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "",
+             public: bool = False) -> None:
+        """A table and, when there is something to draw, its chart (drawn from the protected table);
+        a plain statement when there is nothing."""
         numbers = frame.select_dtypes("number")
         if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
-        self.table(name, frame, caption)
+        shown = frame if public else self.protect.table(frame, name)
+        self.table(name, shown, caption, public=True)
         if chart is not None:
-            self.chart(chart(frame))
+            self.chart(chart(shown))
 
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
@@ -125,11 +138,11 @@ def _log_to_file(output_dir: Path) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def open_section(title: str, locality: str | Path, output_dir: str | Path) -> Section:
+def open_section(title: str, locality: str | Path, output_dir: str | Path, edition: str = "internal") -> Section:
     """Read the locality's configuration and show the section's header with its handling marking."""
     _log_to_file(Path(output_dir))
     config = load_locality(locality)
-    section = Section(title, config, Path(output_dir))
+    section = Section(title, config, Path(output_dir), edition)
     section.marking()
     display(Markdown(f"# {config.name}: {title}\n\n*{config.partnership}* · period "
                      f"{config.period.start:%d %B %Y} to {config.period.end:%d %B %Y}"))
