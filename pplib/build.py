@@ -1,10 +1,25 @@
-"""Execute section notebooks for a locality with papermill and export them to HTML."""
+"""Build profiles: run the section notebooks for any set of localities and editions, in parallel.
+
+One unit of work is one locality in one edition: its sections run in report order
+(the appendix reads the tables the others wrote), then they are assembled into one
+report page. Units run in parallel across the cores; a unit that fails never stops
+the others. Each section records the hash of everything it was built from, so a
+re-run rebuilds only what failed or whose inputs changed.
+"""
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import logging
+import os
+import re
 import shutil
-from dataclasses import dataclass
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -13,12 +28,16 @@ from nbconvert import HTMLExporter
 
 from pplib.config import load_locality
 from pplib.export import tables_workbook
-from pplib.paths import NOTEBOOKS_DIR, OUTPUTS_DIR
+from pplib.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, PROJECT_ROOT, REFERENCE_DIR
 
 log = logging.getLogger(__name__)
 
+# Report order, as partners read it.
 SECTIONS = ("national_picture", "local_picture", "mapping", "in_focus")
+EDITIONS = ("partner", "internal")
 KERNEL = "python3"
+TEMPLATES = Path(__file__).parent / "templates"
+KERNEL_START_ATTEMPTS = 3
 
 
 @dataclass
@@ -27,6 +46,26 @@ class SectionResult:
     section: str
     notebook: Path
     html: Path
+    edition: str = "internal"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.html.parent.parent
+
+
+@dataclass
+class UnitResult:
+    """What happened to one locality in one edition."""
+    locality: str
+    edition: str
+    out_dir: str
+    status: str = "built"  # built | up to date | failed
+    built: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed_section: str = ""
+    error: str = ""
+    report: str = ""
+    pdf: str = ""
 
 
 def section_notebook(section: str) -> Path:
@@ -36,50 +75,279 @@ def section_notebook(section: str) -> Path:
     return path
 
 
-TEMPLATES = Path(__file__).parent / "templates"
+def locality_out_dir(out_root: Path, slug: str, edition: str) -> Path:
+    return Path(out_root) / slug / edition
 
 
-def export_html(notebook: Path, target: Path, marking: str) -> Path:
+# --- export ---------------------------------------------------------------------------
+
+def _exporter() -> HTMLExporter:
+    return HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def export_html(notebook: Path | nbformat.NotebookNode, target: Path, marking: str) -> Path:
     """Notebook -> standalone HTML: code hidden, marking on every page, nothing fetched from the network."""
-    exporter = HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    nb = nbformat.read(notebook, as_version=4)
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else notebook
     nb.metadata["pplib"] = {"marking": marking}
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
     return target
 
 
-def run_section(locality_dir: Path, section: str, out_root: Path, parameters: dict | None = None) -> SectionResult:
-    """Run one section for one locality into out_root/<slug>/ (its own working folder).
+def _table_of_contents(page: str) -> str:
+    """A contents list of the page's section (h1) and subsection (h2) headings, inserted after <main>."""
+    headings = re.findall(r'<h([12]) id="([^"]+)">(.*?)<a class="anchor-link"', page, flags=re.S)
+    if not headings:
+        return page
+    items = "".join(f'<li class="pp-toc-{level}"><a href="#{anchor}">{text.strip()}</a></li>'
+                    for level, anchor, text in headings)
+    nav = f'<nav class="pp-toc" aria-label="Contents"><h2>Contents</h2><ul>{items}</ul></nav>'
+    return page.replace("<main>", "<main>" + nav, 1) if "<main>" in page else page
+
+
+def assemble_report(section_notebooks: list[Path], target: Path, marking: str, title: str) -> Path:
+    """The sections, in order, as one page with a table of contents."""
+    merged = nbformat.v4.new_notebook(metadata={"title": title})
+    for path in section_notebooks:
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            cell.id = f"{path.stem}-{i}"  # ids stay unique across the merged sections
+            merged.cells.append(cell)
+    export_html(merged, target, marking)
+    target.write_text(_table_of_contents(target.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
+# --- what a section was built from ---------------------------------------------------
+
+def _hash_files(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_and_reference_hash() -> str:
+    """The toolkit itself and the published figures: a change to either rebuilds everything."""
+    package = Path(__file__).parent
+    files = [*package.rglob("*.py"), *TEMPLATES.rglob("*"), *REFERENCE_DIR.glob("*.csv")]
+    return _hash_files(p for p in files if p.is_file())
+
+
+def _locality_files(locality) -> list[Path]:
+    files = [locality.base_dir / "locality.yaml", *(locality.source_path(k) for k in locality.sources)]
+    if locality.case_studies:
+        files += sorted((locality.base_dir / locality.case_studies).glob("*.md"))
+    return sorted(set(files))
+
+
+def inputs_hash(locality, section: str, edition: str, parameters: dict, upstream: str = "") -> str:
+    from pplib import boundaries
+    digest = hashlib.sha256()
+    for part in (_code_and_reference_hash(), _hash_files(_locality_files(locality)),
+                 section_notebook(section).read_bytes().hex(), edition,
+                 json.dumps(parameters, sort_keys=True, default=str),
+                 str(boundaries.available()), upstream):
+        digest.update(part.encode() if isinstance(part, str) else part)
+    return digest.hexdigest()
+
+
+def _stamp_path(out_dir: Path, section: str) -> Path:
+    return out_dir / ".stamps" / f"{section}.json"
+
+
+def _up_to_date(out_dir: Path, section: str, digest: str) -> bool:
+    stamp = _stamp_path(out_dir, section)
+    html_file = out_dir / "sections" / f"{section}.html"
+    return stamp.exists() and html_file.exists() and json.loads(stamp.read_text())["inputs"] == digest
+
+
+# --- running notebooks ---------------------------------------------------------------
+
+def _is_kernel_start_race(exc: Exception) -> bool:
+    """Kernel start-up failures seen under parallel runs (ports taken, kernel not answering)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return any(s in text for s in ("Address already in use", "Kernel didn't respond", "kernel died",
+                                   "Kernel died before replying", "ZMQError"))
+
+
+def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL,
+                                       cwd=str(cwd), progress_bar=False, log_output=False)
+            return
+        except papermill.PapermillExecutionError:
+            raise  # a cell failed: not a start-up race
+        except Exception as exc:  # noqa: BLE001 - retried only when it is a start-up race
+            if attempt == KERNEL_START_ATTEMPTS or not _is_kernel_start_race(exc):
+                raise
+            log.warning("kernel start failed (%s); retrying (%d/%d)", exc, attempt, KERNEL_START_ATTEMPTS)
+            time.sleep(attempt)
+
+
+def run_section(locality_dir: Path, section: str, out_root: Path, parameters: dict | None = None,
+                edition: str = "internal") -> SectionResult:
+    """Run one section for one locality into out_root/<slug>/<edition>/sections/ (own working folder).
 
     `parameters` sets the notebook's own parameters (e.g. year for the national picture)."""
     locality = load_locality(locality_dir)
-    out_dir = out_root / locality.slug
+    out_dir = locality_out_dir(out_root, locality.slug, edition)
     work_dir = out_dir / "work" / section
     work_dir.mkdir(parents=True, exist_ok=True)
-    executed = out_dir / f"{section}.ipynb"
-    params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir)}
-    log.info("running %s for %s", section, locality.name)
-    papermill.execute_notebook(str(section_notebook(section)), str(executed), parameters=params,
-                               kernel_name=KERNEL, cwd=str(work_dir), progress_bar=False,
-                               log_output=False)
-    html = export_html(executed, out_dir / f"{section}.html", locality.handling_marking)
+    (out_dir / "sections").mkdir(exist_ok=True)
+    executed = out_dir / "sections" / f"{section}.ipynb"
+    params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir),
+              "edition": edition}
+    log.info("running %s for %s (%s edition)", section, locality.name, edition)
+    _execute(section_notebook(section), executed, params, work_dir)
+    html_file = export_html(executed, out_dir / "sections" / f"{section}.html", locality.handling_marking)
     shutil.rmtree(work_dir, ignore_errors=True)
-    (out_dir / "parameters.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
-    return SectionResult(locality.slug, section, executed, html)
+    return SectionResult(locality.slug, section, executed, html_file, edition)
 
 
-def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path,
-                   parameters: dict | None = None) -> list[SectionResult]:
-    """All sections of one locality, then its tables as one Excel workbook."""
-    results = [run_section(locality_dir, section, out_root, parameters) for section in sections]
-    if results:
-        tables_workbook(results[0].html.parent)
+def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path, parameters: dict | None = None,
+                   edition: str = "internal", rebuild: bool = True, pdf: bool = False) -> UnitResult:
+    """All sections of one locality in one edition, then the assembled report and the tables workbook."""
+    locality = load_locality(locality_dir)
+    out_dir = locality_out_dir(out_root, locality.slug, edition)
+    result = UnitResult(locality.slug, edition, str(out_dir))
+    parameters = parameters or {}
+    upstream = ""
+    for section in sections:
+        digest = inputs_hash(locality, section, edition, parameters, upstream)
+        upstream += digest  # a later section (the appendix) depends on the earlier ones
+        if not rebuild and _up_to_date(out_dir, section, digest):
+            result.skipped.append(section)
+            continue
+        _stamp_path(out_dir, section).unlink(missing_ok=True)
+        try:
+            run_section(locality_dir, section, out_root, parameters, edition)
+        except Exception as exc:
+            exc.pplib_section = section  # so the batch summary names the notebook that failed
+            raise
+        _stamp_path(out_dir, section).parent.mkdir(parents=True, exist_ok=True)
+        _stamp_path(out_dir, section).write_text(json.dumps({"inputs": digest}), encoding="utf-8")
+        result.built.append(section)
+    if result.built or not (out_dir / "report.html").exists():
+        notebooks = [out_dir / "sections" / f"{s}.ipynb" for s in sections]
+        assemble_report(notebooks, out_dir / "report.html", locality.handling_marking,
+                        f"{locality.name} modern slavery problem profile ({edition} edition)")
+        tables_workbook(out_dir)
+    shutil.rmtree(out_dir / "work", ignore_errors=True)
+    result.report = str(out_dir / "report.html")
+    if pdf:
+        from pplib.browser import html_to_pdf
+        result.pdf = str(html_to_pdf(out_dir / "report.html", out_dir / "report.pdf"))
+    result.status = "built" if result.built else "up to date"
+    (out_dir / "parameters.json").write_text(json.dumps({**parameters, "edition": edition,
+                                                         "sections": list(sections)}, indent=2), encoding="utf-8")
+    return result
+
+
+def _build_unit(args: tuple) -> UnitResult:
+    """One unit in a worker process: any failure becomes a result, never an exception."""
+    locality_dir, sections, out_root, parameters, edition, rebuild, pdf = args
+    try:
+        return build_locality(locality_dir, sections, out_root, parameters, edition, rebuild, pdf)
+    except Exception as exc:  # noqa: BLE001 - isolate the failure to this unit
+        slug = Path(locality_dir).name
+        section = getattr(exc, "pplib_section", "")
+        summary = _error_summary(exc)
+        log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
+        result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
+                            failed_section=section, error=summary)
+        error_file = Path(result.out_dir) / "error.txt"
+        error_file.parent.mkdir(parents=True, exist_ok=True)
+        error_file.write_text(traceback.format_exc(), encoding="utf-8")
+        return result
+
+
+def _error_summary(exc: Exception) -> str:
+    """One line: the error raised inside the notebook (its type and first line), or the exception's own."""
+    if isinstance(exc, papermill.PapermillExecutionError):
+        name, text = exc.ename, exc.evalue
+    else:
+        name, text = type(exc).__name__, str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"{name}: {first}"
+
+
+# --- batches -------------------------------------------------------------------------
+
+def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None,
+          parameters: dict | None = None, editions: tuple[str, ...] = EDITIONS, jobs: int | None = None,
+          rebuild: bool = False, pdf: bool = False, progress: bool = False) -> list[UnitResult]:
+    """Build every locality in every edition, `jobs` at a time; write the index page; return the results."""
+    out_root = Path(out_root or OUTPUTS_DIR)
+    units = [(Path(loc), tuple(sections), out_root, parameters or {}, edition, rebuild, pdf)
+             for loc in locality_dirs for edition in editions]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(units)))
+    results = _run_units(units, jobs, progress)
+    order = {(str(u[0].name), u[4]): i for i, u in enumerate(units)}
+    results.sort(key=lambda r: order.get((r.locality, r.edition), 0))
+    write_index(results, out_root)
     return results
 
 
-def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None,
-          parameters: dict | None = None):
-    out_root = Path(out_root or OUTPUTS_DIR)
-    return [r for loc in locality_dirs for r in build_locality(Path(loc), sections, out_root, parameters)]
+def _run_units(units: list[tuple], jobs: int, progress: bool) -> list[UnitResult]:
+    from tqdm import tqdm
+    bar = tqdm(total=len(units), desc="profiles", unit="profile", disable=not progress)
+    results = []
+    if jobs == 1:
+        for unit in units:
+            results.append(_build_unit(unit))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for future in as_completed([pool.submit(_build_unit, unit) for unit in units]):
+                results.append(future.result())
+                bar.update()
+    bar.close()
+    return results
+
+
+def write_index(results: list[UnitResult], out_root: Path) -> Path:
+    """outputs/index.html: every locality and edition with its status and links (relative, offline)."""
+    rows = []
+    for r in results:
+        base = Path(r.out_dir).relative_to(out_root).as_posix()
+        links = []
+        if r.status != "failed":
+            links.append(f'<a href="{base}/report.html">report</a>')
+            if r.pdf:
+                links.append(f'<a href="{base}/report.pdf">PDF</a>')
+            if (Path(r.out_dir) / "tables.xlsx").exists():
+                links.append(f'<a href="{base}/tables.xlsx">tables (Excel)</a>')
+        detail = (f"failed in <code>{html.escape(r.failed_section or 'setup')}</code>: {html.escape(r.error)}"
+                  if r.status == "failed" else html.escape(", ".join(r.built) or "nothing changed"))
+        rows.append(f"<tr class='pp-{r.status.replace(' ', '-')}'><td>{html.escape(r.locality)}</td>"
+                    f"<td>{r.edition}</td><td>{r.status}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
+    page = INDEX_TEMPLATE.format(rows="\n".join(rows), built=sum(r.status != "failed" for r in results),
+                                 failed=sum(r.status == "failed" for r in results))
+    target = out_root / "index.html"
+    out_root.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    (out_root / "build-summary.json").write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
+    return target
+
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Modern slavery problem profiles</title>
+<style>
+body {{ font-family: "Segoe UI", Arial, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }}
+tr.pp-failed td {{ background: #fde8e8; }}
+</style></head>
+<body>
+<h1>Modern slavery problem profiles</h1>
+<p>{built} built or up to date, {failed} failed. Each report carries its own handling marking; the partner
+edition is the one to share.</p>
+<table><thead><tr><th>locality</th><th>edition</th><th>status</th><th>open</th><th>details</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+</body></html>
+"""

@@ -23,15 +23,37 @@ def _parameter(text: str) -> tuple[str, object]:
     return name.strip(), yaml.safe_load(value)
 
 
+def _all_force_localities(out_root: Path) -> list[Path]:
+    """Synthetic data for every force in the registry (generated once, then reused)."""
+    from pplib.forces import all_forces
+    from pplib.synth import generate_locality
+    folders = []
+    for force in all_forces():
+        folder = out_root / "_synthetic" / force.slug
+        if not (folder / "locality.yaml").exists():
+            generate_locality(force, folder)
+        folders.append(folder)
+    return folders
+
+
 def _cmd_build(args) -> int:
-    from pplib.build import SECTIONS, build
-    localities = [Path(p) for p in args.locality] or _sample_localities()
+    from pplib.build import EDITIONS, SECTIONS, build
+    out_root = Path(args.out)
+    localities = [Path(p) for p in args.locality]
+    if args.all_forces:
+        localities += _all_force_localities(out_root)
+    localities = localities or _sample_localities()
     sections = tuple(args.section or SECTIONS)
     parameters = dict(_parameter(p) for p in args.set)
-    results = build(localities, sections, Path(args.out), parameters)
+    results = build(localities, sections, out_root, parameters, editions=tuple(args.edition or EDITIONS),
+                    jobs=args.jobs, rebuild=args.rebuild, pdf=args.pdf, progress=not args.quiet)
+    failed = [r for r in results if r.status == "failed"]
     for r in results:
-        print(f"{r.locality}: {r.section} -> {r.html}")
-    return 0
+        where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.error}"
+        print(f"{r.locality} ({r.edition}): {r.status}: {where}")
+    print(f"{len(results) - len(failed)} profiles built or up to date, {len(failed)} failed; "
+          f"index: {out_root / 'index.html'}")
+    return 1 if failed else 0
 
 
 def _cmd_generate_sample(args) -> int:
@@ -66,6 +88,14 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="run the section notebooks and export HTML")
     b.add_argument("--locality", action="append", default=[],
                    help="locality folder or YAML file (repeatable); default: every sample locality")
+    b.add_argument("--all-forces", action="store_true",
+                   help="also build every force in the registry, on synthetic data generated for each")
+    b.add_argument("--edition", action="append", choices=("partner", "internal"),
+                   help="edition to build (repeatable); default: both")
+    b.add_argument("--jobs", type=int, default=None, help="profiles built at once (default: one per core)")
+    b.add_argument("--rebuild", action="store_true", help="rebuild everything, not only what changed or failed")
+    b.add_argument("--pdf", action="store_true", help="also print each report to PDF with a headless browser")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument("--section", action="append", help="section to build (repeatable); default: all")
     b.add_argument("--out", default=str(OUTPUTS_DIR), help="output folder (default: outputs/)")
     b.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",

@@ -273,11 +273,19 @@ def _empty(kind: str) -> pd.DataFrame:
                                  *_DERIVED[kind]])
 
 
-def write_quality_reports(data: LocalityData, out_dir: Path) -> dict[str, Path]:
-    """The reconciliation ledger, the problems found and field completeness, as CSV."""
+def ledger_summary(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows per source and status: the ledger without its record-level rows."""
+    return ledger.groupby(["source", "status"]).size().rename("rows").reset_index()
+
+
+def write_quality_reports(data: LocalityData, out_dir: Path, record_level: bool = True) -> dict[str, Path]:
+    """Field completeness and the ledger's summary, as CSV; with `record_level`, also the ledger and the
+    problems found, row by row (these name rows and quote values, so only the internal edition has them)."""
     target = out_dir / "data_quality"
     target.mkdir(parents=True, exist_ok=True)
-    files = {"ledger": data.ledger, "problems": data.problems, "completeness": data.completeness()}
+    files = {"completeness": data.completeness(), "ledger_summary": ledger_summary(data.ledger)}
+    if record_level:
+        files.update(ledger=data.ledger, problems=data.problems)
     paths = {}
     for name, frame in files.items():
         paths[name] = target / f"{name}.csv"

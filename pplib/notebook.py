@@ -42,7 +42,7 @@ class Section:
     def data(self) -> LocalityData:
         """The locality's cleaned records, loaded on first use (the national picture never needs them)."""
         data = load_locality_data(self.locality)
-        write_quality_reports(data, self.output_dir)
+        write_quality_reports(data, self.output_dir, record_level=not self.protect.partner)
         return data
 
     def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:

@@ -2,12 +2,13 @@
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from pplib import analyse, national
-from pplib.build import SECTIONS, build_locality, run_section
+from pplib.build import SECTIONS, build, build_locality, run_section
 from pplib.config import load_locality
 from pplib.dataset import load_locality_data
 
@@ -16,15 +17,14 @@ from factories import crime, make_locality
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Build every section once per sample locality."""
+    """Every section of every sample locality, internal edition: {(slug, section): html file}."""
     from conftest import SAMPLE_SLUGS
     from pplib.paths import LOCALITIES_DIR
     out = tmp_path_factory.mktemp("outputs")
-    results = {}
-    for slug in SAMPLE_SLUGS:
-        for r in build_locality(LOCALITIES_DIR / slug, SECTIONS, out):
-            results[(slug, r.section)] = r
-    return results
+    results = build([LOCALITIES_DIR / slug for slug in SAMPLE_SLUGS], SECTIONS, out, editions=("internal",), jobs=2)
+    assert [r.status for r in results] == ["built"] * len(SAMPLE_SLUGS), [r.error for r in results]
+    return {(r.locality, section): Path(r.out_dir) / "sections" / f"{section}.html"
+            for r in results for section in SECTIONS}
 
 
 def _text(html: str) -> str:
@@ -34,7 +34,7 @@ def _text(html: str) -> str:
 
 
 def _html(built, slug, section):
-    return built[(slug, section)].html.read_text(encoding="utf-8")
+    return built[(slug, section)].read_text(encoding="utf-8")
 
 
 def test_local_picture_holds_locality_name_and_numbers_computed_from_data(built, sample_locality):
@@ -77,7 +77,7 @@ def test_html_hides_code_embeds_charts_and_fetches_nothing(built, sample_localit
 
 
 def test_every_table_is_a_csv_and_a_sheet_of_one_workbook(built, sample_locality):
-    out = built[(sample_locality.name, "local_picture")].html.parent
+    out = built[(sample_locality.name, "local_picture")].parent.parent
     csvs = {p.name for p in (out / "tables").glob("*.csv")} - {"captions.csv"}
     assert {"recorded_crimes_by_primary_exploitation_type.csv", "sources_used.csv",
             "nrm_referrals_and_duty_to_notify_reports_by_year_uk.csv"} <= csvs
@@ -89,14 +89,14 @@ def test_every_table_is_a_csv_and_a_sheet_of_one_workbook(built, sample_locality
 
 
 def test_quality_reports_are_written(built, sample_locality):
-    out = built[(sample_locality.name, "local_picture")].html.parent / "data_quality"
-    assert {"ledger.csv", "problems.csv", "completeness.csv"} <= {p.name for p in out.iterdir()}
+    out = built[(sample_locality.name, "local_picture")].parent.parent / "data_quality"
+    assert {"ledger.csv", "problems.csv", "completeness.csv", "ledger_summary.csv"} <= {p.name for p in out.iterdir()}
 
 
 def test_a_locality_with_no_records_in_the_period_renders_plain_statements(tmp_path):
     folder = make_locality(tmp_path / "empty", [crime("A1", "01/01/2019")], [])
-    results = build_locality(folder, SECTIONS, tmp_path / "out")
-    text = _text(results[1].html.read_text(encoding="utf-8"))
+    result = build_locality(folder, SECTIONS, tmp_path / "out")
+    text = _text((Path(result.out_dir) / "sections" / "local_picture.html").read_text(encoding="utf-8"))
     assert "No modern slavery crimes were recorded between 01 January 2021 and 31 December 2023" in text
     assert "No modern slavery crimes were recorded in the period, so there is no breakdown by type." in text
     assert "Traceback" not in text and "Error" not in text
@@ -104,7 +104,7 @@ def test_a_locality_with_no_records_in_the_period_renders_plain_statements(tmp_p
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium package is not installed")
 def test_html_opens_in_a_real_browser(built, tmp_path):
-    html = built[("nottinghamshire", "local_picture")].html
+    html = built[("nottinghamshire", "local_picture")]
     dom = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -155,8 +155,9 @@ def test_in_focus_covers_each_evident_type(built, sample_locality):
 @pytest.mark.parametrize("slug", ["nottinghamshire", "greater-manchester", "dyfed-powys"])
 def test_mapping_and_in_focus_render_without_boundaries(slug, tmp_path, no_boundaries):
     from pplib.paths import LOCALITIES_DIR
-    results = build_locality(LOCALITIES_DIR / slug, ("mapping", "in_focus"), tmp_path / "out")
-    mapping, in_focus = (r.html.read_text(encoding="utf-8") for r in results)
+    result = build_locality(LOCALITIES_DIR / slug, ("mapping", "in_focus"), tmp_path / "out")
+    mapping, in_focus = ((Path(result.out_dir) / "sections" / f"{s}.html").read_text(encoding="utf-8")
+                         for s in ("mapping", "in_focus"))
     assert "Maps not drawn." in _text(mapping)
     assert _chart_titles(mapping) == ["NRM referrals made by police forces per 100,000 population, 2023-Q1 to 2023-Q4"]
     assert "Recorded crimes by local authority district" in _text(mapping)  # the table stands in for the map

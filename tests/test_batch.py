@@ -1,0 +1,117 @@
+"""The batch build: failure isolation, rebuilding only what changed or failed, the index, the assembled report."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pplib import build as build_module
+from pplib.build import build
+from pplib.cli import main
+from pplib.paths import LOCALITIES_DIR
+
+SECTIONS = ("national_picture", "local_picture")
+
+
+@pytest.fixture
+def two_localities(tmp_path):
+    """Writable copies of two small sample localities."""
+    folders = []
+    for slug in ("dyfed-powys", "nottinghamshire"):
+        target = tmp_path / "localities" / slug
+        shutil.copytree(LOCALITIES_DIR / slug, target)
+        folders.append(target)
+    return folders
+
+
+def _break(folder: Path) -> None:
+    """Make the local picture fail: the crimes file no longer has its header where the config says."""
+    victims = folder / "locality.yaml"
+    text = victims.read_text(encoding="utf-8").replace("Crime Reference", "Crime Reference (renamed)", 1)
+    text = text.replace("URN", "URN (renamed)", 1)
+    victims.write_text(text, encoding="utf-8")
+
+
+def test_one_failure_never_stops_the_others_and_the_batch_says_which_notebook(two_localities, tmp_path):
+    broken, healthy = two_localities
+    _break(broken)
+    results = build(two_localities, SECTIONS, tmp_path / "out", editions=("internal",), jobs=2)
+    by_slug = {r.locality: r for r in results}
+    assert by_slug[healthy.name].status == "built"
+    assert (Path(by_slug[healthy.name].out_dir) / "report.html").exists()
+    failed = by_slug[broken.name]
+    assert failed.status == "failed" and failed.failed_section == "local_picture"
+    assert failed.error.startswith("SourceError: ") and "expected column(s) not found" in failed.error
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "failed in <code>local_picture</code>" in index
+    assert f'href="{healthy.name}/internal/report.html"' in index
+
+
+def test_cli_exits_non_zero_with_a_summary_when_a_locality_fails(two_localities, tmp_path, capsys):
+    _break(two_localities[0])
+    args = ["build", "--quiet", "--edition", "internal", "--out", str(tmp_path / "out"), "--section", "national_picture",
+            "--section", "local_picture"]
+    for folder in two_localities:
+        args += ["--locality", str(folder)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "1 profiles built or up to date, 1 failed" in out
+    assert f"{two_localities[0].name} (internal): failed: failed in local_picture" in out
+
+
+def test_rebuild_only_what_failed_or_changed(two_localities, tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "_code_and_reference_hash", lambda: "fixed")  # code unchanged between runs
+    flaky, healthy = two_localities
+    real_run_section = build_module.run_section
+
+    def crash_once(locality_dir, section, *args, **kwargs):
+        if Path(locality_dir).name == flaky.name and section == "local_picture":
+            raise RuntimeError("kernel died unexpectedly")
+        return real_run_section(locality_dir, section, *args, **kwargs)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(build_module, "run_section", crash_once)
+    first = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
+    assert first[flaky.name].status == "failed" and first[flaky.name].failed_section == "local_picture"
+    monkeypatch.setattr(build_module, "run_section", real_run_section)
+    second = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
+    assert second[healthy.name].status == "up to date" and second[healthy.name].built == []
+    assert second[flaky.name].built == ["local_picture"] and second[flaky.name].skipped == ["national_picture"]
+    # unchanged bytes: nothing to do; a changed input file rebuilds that locality only
+    third = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
+    assert {r.status for r in third.values()} == {"up to date"}
+    case_study = next((healthy / "case_studies").glob("*.md"))
+    case_study.write_text(case_study.read_text(encoding="utf-8") + "\nUpdated.\n", encoding="utf-8")
+    fourth = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
+    assert fourth[healthy.name].built == list(SECTIONS) and fourth[flaky.name].status == "up to date"
+
+
+def test_assembled_report_has_every_section_and_a_contents_list(tmp_path):
+    [result] = build([LOCALITIES_DIR / "dyfed-powys"], SECTIONS, tmp_path, editions=("internal",))
+    page = Path(result.report).read_text(encoding="utf-8")
+    contents = re.search(r'<nav class="pp-toc".*?</nav>', page, flags=re.S).group(0)
+    assert 'href="#Dyfed-Powys:-5.1-National-picture"' in contents
+    assert 'href="#Dyfed-Powys:-5.2-Local-picture"' in contents
+    assert page.index("5.1 National picture") < page.index("5.2 Local picture")
+    assert (Path(result.out_dir) / "sections" / "national_picture.html").exists()
+    summary = json.loads((tmp_path / "build-summary.json").read_text(encoding="utf-8"))
+    assert summary[0]["status"] == "built"
+
+
+def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Kernel didn't respond in 60 seconds")
+
+    monkeypatch.setattr(build_module.papermill, "execute_notebook", flaky)
+    monkeypatch.setattr(build_module.time, "sleep", lambda s: None)
+    build_module._execute(Path("x.ipynb"), tmp_path / "y.ipynb", {}, tmp_path)
+    assert len(calls) == 3
+    monkeypatch.setattr(build_module.papermill, "execute_notebook",
+                        lambda *a, **k: (_ for _ in ()).throw(ValueError("a real bug")))
+    with pytest.raises(ValueError, match="a real bug"):
+        build_module._execute(Path("x.ipynb"), tmp_path / "y.ipynb", {}, tmp_path)
