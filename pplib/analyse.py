@@ -4,8 +4,13 @@ from __future__ import annotations
 import pandas as pd
 
 from pplib.clean import AGE_BANDS
+from pplib.config import Disclosure
+from pplib.protect import Protector
 from pplib.reference import force_referrals
 from pplib.schemas import EXPLOITATION_TYPES
+
+
+INTERNAL = Protector("internal", Disclosure())  # counts written as recorded
 
 
 def headline_counts(data) -> dict[str, int]:
@@ -61,32 +66,39 @@ def sources_summary(data) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline_bullets(data) -> list[str]:
-    """Key facts as sentences, written from the numbers (never typed by hand)."""
+def headline_bullets(data, protect: Protector | None = None) -> list[str]:
+    """Key facts as sentences, written from the numbers (never typed by hand).
+
+    Local counts are written through `protect` (the edition's disclosure control)."""
+    p = protect or INTERNAL
     counts = headline_counts(data)
     period = data.locality.period
     span = f"between {period.start:%d %B %Y} and {period.end:%d %B %Y}"
+    referrals = (f"{p.count(counts['nrm_referrals'])} NRM referrals and {p.count(counts['duty_to_notify'])} "
+                 f"Duty to Notify reports were made for the area in the same period.")
     if counts["crimes"] == 0:
-        return [f"No modern slavery crimes were recorded {span} in the records supplied.",
-                f"{counts['nrm_referrals']:,} NRM referrals and {counts['duty_to_notify']:,} Duty to Notify "
-                f"reports were made for the area in the same period."]
-    lines = [f"{counts['crimes']:,} modern slavery crimes were recorded {span}, with "
-             f"{counts['victims']:,} victims and {counts['suspects']:,} suspects linked to them."]
+        return [f"No modern slavery crimes were recorded {span} in the records supplied.", referrals]
+    lines = [f"{counted(counts['crimes'], 'modern slavery crime', protect=p)} "
+             f"{'was' if counts['crimes'] == 1 else 'were'} recorded {span}, with "
+             f"{counted(counts['victims'], 'victim', protect=p)} and "
+             f"{counted(counts['suspects'], 'suspect', protect=p)} linked to them."]
     by_type = crimes_by_type(data)
     known = by_type[~by_type["primary_type"].isin(["unknown"])]
     if len(known) and known["crimes"].iloc[0] > 0:
         top = known.sort_values("crimes", ascending=False).iloc[0]
         lines.append(f"{type_label(top['primary_type']).capitalize()} was the most common primary type "
-                     f"({counted(int(top['crimes']), 'crime')}, {top['percent']}%).")
+                     f"({counted(int(top['crimes']), 'crime', protect=p)}, "
+                     f"{p.share(int(top['crimes']), counts['crimes'])}).")
     years = crimes_by_year(data)
     if len(years) >= 2 and years["crimes"].iloc[-2] > 0:
         last, prev = years.iloc[-1], years.iloc[-2]
-        change = 100 * (last["crimes"] - prev["crimes"]) / prev["crimes"]
-        direction = "more" if change >= 0 else "fewer"
-        lines.append(f"{last['crimes']:,} crimes were recorded in {last['year']}, {abs(change):.0f}% {direction} "
-                     f"than in {prev['year']} ({prev['crimes']:,}).")
-    lines.append(f"{counts['nrm_referrals']:,} NRM referrals and {counts['duty_to_notify']:,} Duty to Notify "
-                 f"reports were made for the area in the same period.")
+        shown = p.count(int(last["crimes"])), p.count(int(prev["crimes"]))
+        if all(text.replace(",", "").isdigit() for text in shown):  # no change quoted from a suppressed count
+            change = 100 * (last["crimes"] - prev["crimes"]) / prev["crimes"]
+            direction = "more" if change >= 0 else "fewer"
+            lines.append(f"{shown[0]} crimes were recorded in {last['year']}, {abs(change):.0f}% {direction} "
+                         f"than in {prev['year']} ({shown[1]}).")
+    lines.append(referrals)
     return lines
 
 
@@ -151,31 +163,34 @@ def type_label(exploitation_type: str) -> str:
     return TYPE_LABELS.get(exploitation_type, exploitation_type)
 
 
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """'1 crime', '2 crimes', '1,024 victims'."""
-    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+def counted(count: int, noun: str, plural: str | None = None, protect: Protector | None = None) -> str:
+    """'1 crime', '2 crimes', '1,024 victims'; 'fewer than 5 crimes' where the edition suppresses it."""
+    text = (protect or INTERNAL).count(count)
+    return f"{text} {noun if text == '1' else (plural or noun + 's')}"
 
 
-def share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+def share(part: int, whole: int, protect: Protector | None = None) -> str:
+    return (protect or INTERNAL).share(part, whole)
 
 
-def type_bullets(data, exploitation_type: str) -> list[str]:
+def type_bullets(data, exploitation_type: str, protect: Protector | None = None) -> list[str]:
+    p = protect or INTERNAL
     crimes = of_type(data.crimes, exploitation_type)
     victims = of_type(data.victims, exploitation_type)
     label = type_label(exploitation_type)
     if crimes.empty:
         return [f"No crimes with {label} as the primary type were recorded in the period."]
-    lines = [f"{counted(len(crimes), 'crime')} ({share(len(crimes), len(data.crimes))} of all recorded) had "
-             f"{label} as the primary type, with {counted(len(victims), 'victim')} linked to them."]
+    lines = [f"{counted(len(crimes), 'crime', protect=p)} ({p.share(len(crimes), len(data.crimes))} of all recorded) "
+             f"had {label} as the primary type, with {counted(len(victims), 'victim', protect=p)} linked to them."]
     if len(victims):
         children = int((victims["age_group"] == "child").sum())
         female = int((victims["sex"] == "female").sum())
         top = victims["nationality"].value_counts()
-        lines.append(f"Of the victims, {children:,} ({share(children, len(victims))}) were children and "
-                     f"{female:,} ({share(female, len(victims))}) female; the most common nationality was "
-                     f"{top.index[0]} ({top.iloc[0]:,}).")
+        lines.append(f"Of the victims, {p.count(children)} ({p.share(children, len(victims))}) were children and "
+                     f"{p.count(female)} ({p.share(female, len(victims))}) female; the most common nationality was "
+                     f"{top.index[0]} ({p.count(int(top.iloc[0]))}).")
     if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
         flagged = int(crimes["county_lines"].fillna(False).sum())
-        lines.append(f"{flagged:,} of these crimes ({share(flagged, len(crimes))}) were flagged as county lines.")
+        lines.append(f"{p.count(flagged)} of these crimes ({p.share(flagged, len(crimes))}) were flagged as "
+                     f"county lines.")
     return lines

@@ -161,20 +161,21 @@ def further_data(data, exploitation_type: str, threshold: float = 80.0) -> list[
     return lines
 
 
-def county_lines(data) -> dict:
+def county_lines(data, protect=None) -> dict:
     """County lines within criminal exploitation: flagged crimes, their victims' ages, by year."""
+    p = protect or analyse.INTERNAL
     crimes = data.crimes[data.crimes["county_lines"].fillna(False).astype(bool)]
     victims = data.victims[data.victims["crime_key"].isin(crimes["crime_key"])]
     by_year = analyse.crimes_by_year(data, crimes)
     criminal = int((data.crimes["primary_type"] == "criminal").sum())
     children = int((victims["age_group"] == "child").sum())
-    lines = [f"{analyse.counted(len(crimes), 'crime')} {'was' if len(crimes) == 1 else 'were'} flagged as county lines "
-             f"({analyse.share(len(crimes), criminal)} of the {criminal:,} criminal exploitation crimes)."]
+    lines = [f"{analyse.counted(len(crimes), 'crime', protect=p)} {'was' if len(crimes) == 1 else 'were'} flagged as "
+             f"county lines ({p.share(len(crimes), criminal)} of the {p.count(criminal)} criminal exploitation crimes)."]
     if len(victims):
-        lines.append(f"{children:,} of their {analyse.counted(len(victims), 'victim')} "
-                     f"({analyse.share(children, len(victims))}) were children.")
+        lines.append(f"{p.count(children)} of their {analyse.counted(len(victims), 'victim', protect=p)} "
+                     f"({p.share(children, len(victims))}) were children.")
     flag_missing = int(data.crimes["county_lines"].isna().sum())
     if flag_missing:
-        lines.append(f"The county lines flag was blank for {analyse.counted(flag_missing, 'crime')}, so these "
+        lines.append(f"The county lines flag was blank for {analyse.counted(flag_missing, 'crime', protect=p)}, so these "
                      "counts are a minimum.")
     return {"bullets": lines, "by_year": by_year, "victims_by_age": analyse.profile(victims, "age_band")}
