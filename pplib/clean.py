@@ -201,19 +201,22 @@ assert set(t for t, _ in _TYPE_RULES) | {"other"} == set(EXPLOITATION_TYPES)
 
 @lru_cache(maxsize=1)
 def _lad_index() -> dict[str, str]:
-    from pplib.reference import lad_lookup
+    """Lower-cased code or name -> code, for every UK district (England, Wales, Scotland, NI)."""
+    from pplib.reference import districts
 
-    lookup = lad_lookup()
-    index = {code.lower(): code for code in lookup["LAD24CD"]}
-    index.update({name.lower(): code for name, code in zip(lookup["LAD24NM"], lookup["LAD24CD"])})
+    table = districts()
+    index = {code.lower(): code for code in table["lad_code"]}
+    index.update({name.lower(): code for name, code in zip(table["lad_name"], table["lad_code"])})
     return index
 
 
 def lad_code(value) -> str | None:
     """An ONS LAD code from a recorded code or district name ('Mansfield' -> 'E07000174').
 
-    Blank -> None; a value matching no district in England and Wales -> the
-    value unchanged, so mapping can report it as an area outside the lookup.
+    Every UK district is known: England and Wales from the ONS lookup, Scotland's council
+    areas ('Fife' -> 'S12000047') and Northern Ireland's districts (pplib.reference.districts).
+    Blank -> None; a value matching no district in the UK -> the value unchanged, so
+    mapping can report it as an area outside the lookup.
     """
     if missing(value):
         return None

@@ -15,8 +15,18 @@ Rules worth knowing:
   (data/sample/reference/lad_postcode_area.csv); postcode areas do not nest in
   forces, so a record in another area is reported, not guessed into the force.
   Postcode areas have no population in the data, so they have no rates.
-- Rates per 100,000 use ONS mid-2023 population; 95% intervals use Byar's
-  approximation to the exact Poisson interval (as in PHE Fingertips).
+- Rates per 100,000 use ONS mid-2023 population (mid-2022 for Scotland and
+  Northern Ireland, the latest UK-wide figures in the data); 95% intervals use
+  Byar's approximation to the exact Poisson interval (as in PHE Fingertips).
+- Police Scotland's area is Scotland's 32 council areas and PSNI's Northern
+  Ireland's 11 districts. Community safety partnerships exist only in England
+  and Wales, so for them the partnership table is empty (its attrs["note"]
+  says why); Northern Ireland (BT) has no postcode area boundary, so PSNI has
+  no postcode area table either.
+- British Transport Police polices the railways of Great Britain: its area is
+  taken as every district of England, Wales and Scotland (and every postcode
+  area of Great Britain), so its records are placed wherever they happened;
+  its rates are per resident, not per rail passenger.
 """
 from __future__ import annotations
 
@@ -37,7 +47,7 @@ from pplib import boundaries, compare
 from pplib.charts import PALETTE  # importing charts also selects the headless backend and the house style
 from pplib.forces import england_and_wales, force_by_code
 from pplib.paths import REFERENCE_DIR
-from pplib.reference import ONS_OGL, lad_lookup, lad_population
+from pplib.reference import FORCE_COUNTRIES, ONS_OGL, districts, force_districts, lad_lookup, lad_population
 from pplib.schemas import EXPLOITATION_TYPES
 
 log = logging.getLogger(__name__)
@@ -53,6 +63,9 @@ AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH 
 FK FY G GL GU HA HD HG HP HR HS HU HX IG IP IV KA KT KW KY L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP
 NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW
 UB W WA WC WD WF WN WR WS WV YO ZE""".split())
+GB_POSTCODE_AREAS = tuple(sorted(UK_POSTCODE_AREAS - {"BT"}))
+GREAT_BRITAIN = frozenset({"England", "Wales", "Scotland"})
+NO_AREA = "no area at this level"  # the kind of a record whose district has no partnership, and the like
 
 # Neutral, distinct from every class colour: no data is plain grey, suppressed is hatched.
 NO_DATA_COLOUR = "#d4d4d4"
@@ -66,47 +79,127 @@ VALUE_LABELS = {"count": "Count", "rate_per_100k": "Rate per 100,000 population"
 
 @lru_cache(maxsize=1)
 def _districts() -> pd.DataFrame:
-    """One row per E&W district with its force and the partnership it is counted in."""
+    """One row per UK district (index: LAD code, sorted) with its territorial force and, in England
+    and Wales, the partnership it is counted in (csp_code/csp_name missing in Scotland and NI)."""
+    every = districts().set_index("lad_code").sort_index()
     lookup = lad_lookup().sort_values(["LAD24CD", "CSP24CD"])
     partnerships = lookup.groupby("LAD24CD")["CSP24NM"].agg(list)
     first = lookup.drop_duplicates("LAD24CD").set_index("LAD24CD")  # lowest CSP code: a fixed, documented rule
-    population = lad_population().set_index("lad_code")["population_mid2023"]
+    population = lad_population().set_index("lad_code")
     return pd.DataFrame({
-        "lad_name": first["LAD24NM"], "csp_code": first["CSP24CD"], "csp_name": first["CSP24NM"],
-        "pfa_code": first["PFA24CD"], "pfa_name": first["PFA24NM"],
-        "population": population.reindex(first.index).astype("Int64"),
-        "split_across": partnerships.where(partnerships.str.len() > 1),
+        "lad_name": every["lad_name"], "csp_code": first["CSP24CD"].reindex(every.index),
+        "csp_name": first["CSP24NM"].reindex(every.index),
+        "pfa_code": every["force_code"], "pfa_name": every["force_area"], "country": every["country"],
+        "population": population["population"].reindex(every.index).astype("Int64"),
+        "population_year": population["population_year"].reindex(every.index).astype("Int64"),
+        "split_across": partnerships.where(partnerships.str.len() > 1).reindex(every.index),
     })
+
+
+@lru_cache(maxsize=None)
+def _force_district_codes(force_code: str) -> frozenset:
+    """The districts of the force's area (pplib.reference.force_districts: BTP's is Great Britain)."""
+    return frozenset(force_districts(force_code)["lad_code"])
+
+
+def _force_districts(force_code: str) -> pd.DataFrame:
+    table = _districts()
+    return table[table.index.isin(_force_district_codes(force_code))]
+
+
+def _covers_great_britain(force_code: str) -> bool:
+    return GREAT_BRITAIN <= set(FORCE_COUNTRIES.get(force_code, ()))
 
 
 @lru_cache(maxsize=1)
 def _postcode_areas_by_force() -> dict[str, tuple[str, ...]]:
-    table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str)
-    table["pfa_code"] = table["lad_code"].map(_districts()["pfa_code"])
-    return {code: tuple(sorted(set(group["postcode_area"]))) for code, group in table.groupby("pfa_code")}
+    """Force code -> the postcode areas holding one of its districts (none for Northern Ireland).
+
+    A force covering all of Great Britain (British Transport Police) has every GB postcode area,
+    including those holding no district's representative point (e.g. WC).
+    """
+    table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
+    table = table[table["postcode_area"] != ""]  # Northern Ireland: no postcode area boundaries
+    table = table.assign(pfa_code=table["lad_code"].map(_districts()["pfa_code"]))
+    areas = {code: tuple(sorted(set(group["postcode_area"]))) for code, group in table.groupby("pfa_code")}
+    for code in FORCE_COUNTRIES:
+        if _covers_great_britain(code):
+            areas[code] = GB_POSTCODE_AREAS
+        else:
+            own = table[table["lad_code"].isin(_force_district_codes(code))]
+            areas[code] = tuple(sorted(set(own["postcode_area"])))
+    return areas
+
+
+def _force_label(force_code: str) -> str:
+    try:
+        return force_by_code(force_code).force_name
+    except KeyError:
+        return force_code
+
+
+def _area_note(level: str, force_code: str, districts: pd.DataFrame, table: pd.DataFrame) -> str:
+    """What the reader needs to know about the force's areas at this level ('' if nothing)."""
+    notes = []
+    force = _force_label(force_code)
+    if force_code in FORCE_COUNTRIES:
+        notes.append(f"{force} polices the railways of {', '.join(FORCE_COUNTRIES[force_code][:-1])} and "
+                     f"{FORCE_COUNTRIES[force_code][-1]}: its area here is every district there, and rates "
+                     "are per resident, not per rail passenger.")
+    without = sorted(set(districts.loc[districts["csp_code"].isna(), "country"]))
+    if level == "csp" and without:
+        where = " and ".join(without)
+        if table.empty:
+            notes.append(f"Community safety partnerships exist only in England and Wales, so there is no "
+                         f"partnership table for {force} ({where}): see the local authority district table.")
+        else:
+            notes.append(f"Community safety partnerships exist only in England and Wales: records in "
+                         f"{where} are not placed at this level.")
+    if level == "postcode_area" and table.empty:
+        notes.append(f"Northern Ireland's postcode area (BT) has no boundary in the data (GeoLytix postcode "
+                     f"areas cover Great Britain only), so there is no postcode area table for {force}.")
+    if level in ("lad", "csp") and not table.empty and (districts["population_year"] == 2022).any():
+        notes.append("Population: ONS mid-2022 estimates for Scotland and Northern Ireland "
+                     "(mid-2023 for England and Wales).")
+    return " ".join(notes)
 
 
 def force_areas(level: str, force_code: str) -> pd.DataFrame:
-    """Every area of the force at `level`: area_code, area_name, population (may be empty), note."""
+    """Every area of the force at `level`: area_code, area_name, population (may be empty), note.
+
+    A level the force has no areas at (partnerships in Scotland and Northern Ireland, postcode
+    areas in Northern Ireland) gives an empty table; attrs["note"] says why, and anything else
+    the reader should know (BTP's area, the population's vintage).
+    """
     _check_level(level)
-    districts = _districts()[_districts()["pfa_code"] == force_code]
+    districts = _force_districts(force_code)
     if districts.empty:
-        raise KeyError(f"no districts of force {force_code} in the ONS lookup (E&W police force area codes only)")
+        raise KeyError(f"no districts of force {force_code} in the reference data "
+                       "(pplib.reference.districts: UK police force codes)")
     if level == "lad":
-        return pd.DataFrame({"area_code": districts.index, "area_name": districts["lad_name"].to_numpy(),
-                             "population": districts["population"].to_numpy(), "note": ""})
-    if level == "csp":
+        table = pd.DataFrame({"area_code": districts.index, "area_name": districts["lad_name"].to_numpy(),
+                              "population": districts["population"].to_numpy(), "note": ""})
+    elif level == "csp":
         rows = []
-        for (code, name), group in districts.groupby(["csp_code", "csp_name"], sort=True):
+        in_partnerships = districts[districts["csp_code"].notna()]
+        for (code, name), group in in_partnerships.groupby(["csp_code", "csp_name"], sort=True):
             split = group[group["split_across"].notna()]
             note = "; ".join(f"includes all of {r.lad_name} (a district the ONS lookup splits across "
                              f"{', '.join(r.split_across)})" for r in split.itertuples())
             rows.append({"area_code": code, "area_name": name,
                          "population": group["population"].sum(min_count=1), "note": note})
-        return pd.DataFrame(rows).astype({"population": "Int64"})
-    codes = _postcode_areas_by_force().get(force_code, ())
-    return pd.DataFrame({"area_code": list(codes), "area_name": [f"{c} postcode area" for c in codes],
-                         "population": pd.array([pd.NA] * len(codes), dtype="Int64"), "note": ""})
+        table = pd.DataFrame(rows, columns=["area_code", "area_name", "population", "note"]).astype(
+            {"population": "Int64"})
+    else:
+        codes = _postcode_areas_by_force().get(force_code, ())
+        table = pd.DataFrame({"area_code": pd.Series(list(codes), dtype=None if codes else object),
+                              "area_name": pd.Series([f"{c} postcode area" for c in codes],
+                                                     dtype=None if codes else object),
+                              "population": pd.array([pd.NA] * len(codes), dtype="Int64"), "note": ""})
+    note = _area_note(level, force_code, districts, table)
+    if note:
+        table.attrs["note"] = note
+    return table
 
 
 def _check_level(level: str) -> None:
@@ -131,10 +224,13 @@ def _place_district(value, level: str, force_code: str) -> tuple[str | None, str
     code = str(value).strip().upper()
     districts = _districts()
     if code not in districts.index:
-        return None, "unknown", f"'{_shown(value)}' is not a known district in England and Wales"
+        return None, "unknown", f"'{_shown(value)}' is not a known district in the UK"
     row = districts.loc[code]
-    if row["pfa_code"] != force_code:
+    if code not in _force_district_codes(force_code):
         return None, "outside force", f"{code} ({row['lad_name']}) is in {row['pfa_name']}, outside this force"
+    if level == "csp" and pd.isna(row["csp_code"]):
+        return None, NO_AREA, f"{code} ({row['lad_name']}) is in {row['country']}, which has no community " \
+                              "safety partnerships"
     return (code if level == "lad" else row["csp_code"]), "", ""
 
 
@@ -155,9 +251,15 @@ def _place_postcode(value, force_code: str) -> tuple[str | None, str, str]:
     if area is None:
         return None, "unknown", f"'{_shown(value)}' is not a recognisable postcode district"
     own = _postcode_areas_by_force().get(force_code, ())
-    if area not in own:
-        return None, "outside force", f"{area} is not one of this force's postcode areas ({', '.join(own)})"
-    return area, "", ""
+    if area in own:
+        return area, "", ""
+    if not own:  # PSNI: no postcode area boundaries in Northern Ireland
+        if area == "BT":
+            return None, NO_AREA, "BT (Northern Ireland) has no postcode area boundary in the data"
+        return None, "outside force", f"{area} is in Great Britain, outside this force"
+    if own == GB_POSTCODE_AREAS:  # BTP: BT is the only area left; do not list all 120
+        return None, "outside force", f"{area} is in Northern Ireland, outside this force's area (Great Britain)"
+    return None, "outside force", f"{area} is not one of this force's postcode areas ({', '.join(own)})"
 
 
 def place_records(frame: pd.DataFrame, level: str, force_code: str) -> pd.DataFrame:
@@ -219,6 +321,8 @@ def area_counts(frame: pd.DataFrame, level: str, force_code: str, suppressed=Non
     unmatched = (placed[placed["area_code"].isna()].groupby(["kind", "reason"]).size().rename("count")
                  .reset_index().sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True))
     table.attrs.update(level=level, force_code=force_code, threshold=threshold)
+    if areas.attrs.get("note"):
+        table.attrs["note"] = areas.attrs["note"]
     if level == "postcode_area":
         table.attrs["rate_note"] = "Postcode areas have no population in the data, so no rates are given."
     log.info("%s: %d records in %d areas, %d not placed", level, table["count"].sum(), len(table),
@@ -263,7 +367,8 @@ def unmatched_note(unmatched: pd.DataFrame) -> str:
     if not total:
         return "Every record is on the map."
     kinds = unmatched.groupby("kind")["count"].sum()
-    words = {"missing": "no area recorded", "unknown": "area not recognised", "outside force": "outside the force"}
+    words = {"missing": "no area recorded", "unknown": "area not recognised", "outside force": "outside the force",
+             NO_AREA: NO_AREA}
     parts = ", ".join(f"{int(n):,} {words.get(k, k)}" for k, n in kinds.items())
     return f"{total:,} record{'s' if total != 1 else ''} not on the map ({parts})."
 
@@ -405,6 +510,7 @@ def _shapes(level: str, folder: str):
     shapes = frame.rename(columns={layer.code_column: "area_code", layer.name_column: "area_name"})
     if level == "csp":
         districts = _districts()
+        districts = districts[districts["csp_code"].notna()]  # partnerships: England and Wales only
         shapes = shapes[shapes["area_code"].isin(districts.index)]
         shapes = shapes.assign(area_code=shapes["area_code"].map(districts["csp_code"]),
                                area_name=shapes["area_code"].map(districts["csp_name"]))
@@ -508,9 +614,18 @@ def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str,
 
 
 def _outline_force(ax, force_code: str) -> str:
-    shapes = area_shapes("pfa")
-    shapes[shapes["area_code"] == force_code].boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=1.5)
-    return attribution("pfa")
+    layer = "pfa"
+    shapes = area_shapes(layer)
+    own = shapes[shapes["area_code"] == force_code]
+    if own.empty:  # Police Scotland, PSNI, BTP: no police force area polygon, so outline their districts
+        layer = "lad"
+        shapes = area_shapes(layer)
+        own = shapes[shapes["area_code"].isin(_force_district_codes(force_code))]
+        if own.empty:
+            return ""
+        own = own.dissolve()
+    own.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=1.5)
+    return attribution(layer)
 
 
 def small_multiples(frame: pd.DataFrame, by: str, level: str, force_code: str, title: str, caption: str,

@@ -36,7 +36,7 @@ from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
 from pplib import reference
-from pplib.forces import Force, force_by_code, force_by_slug
+from pplib.forces import Force, england_and_wales, force_by_code, force_by_slug
 from pplib.paths import REFERENCE_DIR
 from pplib.schemas import SCHEMAS
 
@@ -463,7 +463,22 @@ POSTCODE_DISTRICT_RANGES = dict(
     MK:1-46 N:1-22 NE:1-71 NG:1-34 NN:1-29 NP:4-44 NR:1-35 NW:1-11 OL:1-16 OX:1-49 PE:1-38 PL:1-35 PO:1-41
     PR:1-26 RG:1-45 RH:1-20 RM:1-20 S:1-81 SA:1-73 SE:1-28 SG:1-19 SK:1-23 SL:1-9 SM:1-7 SN:1-26 SO:14-53
     SR:1-8 SS:1-17 ST:1-21 SW:1-20 SY:1-25 TA:1-24 TF:1-13 TN:1-40 TQ:1-14 TR:1-27 TS:1-29 TW:1-20 UB:1-11
-    W:1-14 WA:1-16 WD:3-25 WF:1-17 WN:1-8 WR:1-15 WS:1-15 WV:1-16 YO:1-62""".split()))
+    W:1-14 WA:1-16 WD:3-25 WF:1-17 WN:1-8 WR:1-15 WS:1-15 WV:1-16 YO:1-62
+    AB:10-56 DD:1-11 DG:1-16 EH:1-55 FK:1-21 G:1-84 HS:1-9 IV:1-63 KA:1-30 KW:1-17 KY:1-16 ML:1-12
+    PA:1-80 PH:1-50 TD:1-15 ZE:1-3 BT:1-94""".split()))
+# Every Northern Ireland postcode is in the BT area. The reference file leaves NI's
+# districts without a postcode area (the GeoLytix boundaries cover Great Britain
+# only); the records still carry BT districts, as a real extract would.
+NORTHERN_IRELAND_POSTCODE_AREA = "BT"
+# British Transport Police has no resident population. Its records are scaled as if it
+# were a territorial force referring to the NRM at the England and Wales rate: population
+# equivalent = its published NRM referrals / E&W forces' referrals per resident, over the
+# latest four published quarters (2023: 64 referrals at 5.94 per 100,000, about 1.08
+# million). FALLBACK_POPULATION applies to a force with neither figure.
+FALLBACK_POPULATION = 1_000_000
+# The Duty to Notify (section 52, Modern Slavery Act 2015) binds specified public
+# authorities in England and Wales only: no reports in Scotland or Northern Ireland.
+DUTY_TO_NOTIFY_DISTRICT_PREFIXES = ("E", "W")
 
 # Ofcom reserves these ranges for drama, so no real line can be reached.
 FICTIONAL_PHONE_PREFIXES = ("07700 900", "01632 960")
@@ -484,16 +499,26 @@ class Lad:
 
 @lru_cache(maxsize=1)
 def _postcode_areas() -> pd.DataFrame:
-    areas = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str)
-    pops = reference.lad_population()[["lad_code", "lad_name", "population_mid2023"]]
-    return areas.merge(pops, on="lad_code", how="left").fillna({"population_mid2023": 0})
+    """lad_code, postcode_area, lad_name, population of every UK district (population: mid-2023 E&W,
+    mid-2022 Scotland and NI); Northern Ireland's districts get BT."""
+    areas = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
+    northern_ireland = areas["lad_code"].str.startswith("N") & (areas["postcode_area"] == "")
+    areas.loc[northern_ireland, "postcode_area"] = NORTHERN_IRELAND_POSTCODE_AREA
+    pops = reference.lad_population()[["lad_code", "lad_name", "population"]]
+    return areas.merge(pops, on="lad_code", how="left").fillna({"population": 0})
+
+
+@lru_cache(maxsize=None)
+def _area_district_numbers(area: str) -> dict[str, tuple[int, ...]]:
+    areas = _postcode_areas()
+    return _district_numbers(areas[areas["postcode_area"] == area], area)
 
 
 def _district_numbers(area_lads: pd.DataFrame, area: str) -> dict[str, tuple[int, ...]]:
     """Split the area's district numbers among its LADs, lowest numbers to the most populous."""
     low, high = POSTCODE_DISTRICT_RANGES.get(area, (1, 20))
-    ordered = area_lads.sort_values(["population_mid2023", "lad_code"], ascending=[False, True])
-    shares = ordered["population_mid2023"].to_numpy(float)
+    ordered = area_lads.sort_values(["population", "lad_code"], ascending=[False, True])
+    shares = ordered["population"].to_numpy(float)
     shares = shares / shares.sum() if shares.sum() else np.full(len(shares), 1 / len(shares))
     bounds = np.round(np.cumsum(shares) * (high - low + 1)).astype(int)
     numbers, start = {}, low
@@ -505,18 +530,34 @@ def _district_numbers(area_lads: pd.DataFrame, area: str) -> dict[str, tuple[int
 
 
 def force_lads(force: Force) -> list[Lad]:
-    lookup = reference.lad_lookup()
-    codes = sorted(set(lookup.loc[lookup["PFA24CD"] == force.code, "LAD24CD"]))
+    """The force's districts (pplib.reference.force_districts; BTP: all of Great Britain), by code."""
+    codes = sorted(set(reference.force_districts(force.code)["lad_code"]))
     if not codes:
-        raise ValueError(f"{force.name}: no local authority districts in the lookup; "
-                         "synthetic data can only be made for forces of England and Wales")
-    areas = _postcode_areas()
+        raise ValueError(f"{force.name}: no local authority districts in the reference data "
+                         "(pplib.reference.districts)")
+    areas = _postcode_areas().set_index("lad_code")
     lads = []
     for code in codes:
-        row = areas[areas["lad_code"] == code].iloc[0]
-        numbers = _district_numbers(areas[areas["postcode_area"] == row["postcode_area"]], row["postcode_area"])
-        lads.append(Lad(code, row["lad_name"], int(row["population_mid2023"]), row["postcode_area"], numbers[code]))
+        row = areas.loc[code]
+        numbers = _area_district_numbers(row["postcode_area"])
+        lads.append(Lad(code, row["lad_name"], int(row["population"]), row["postcode_area"], numbers[code]))
     return lads
+
+
+def equivalent_population(force: Force) -> int:
+    """The force's population; for one without (BTP), the population it would police if it referred
+    to the NRM at the England and Wales forces' rate (see FALLBACK_POPULATION above)."""
+    if force.population:
+        return force.population
+    table = reference.force_referrals()
+    made = table[(table["measure"] == "referrals_made") & table["value"].notna()]
+    made = made[made["period"].isin(sorted(made["period"].unique())[-4:])]
+    territorial = {f.code: f.population for f in england_and_wales()}
+    ew_referrals = made.loc[made["force_code"].isin(territorial), "value"].sum()
+    own = made.loc[made["force_code"] == force.code, "value"].sum()
+    if not own or not ew_referrals:
+        return FALLBACK_POPULATION
+    return int(round(own / ew_referrals * sum(territorial.values())))
 
 
 # ---------------------------------------------------------------------------
@@ -729,6 +770,11 @@ class Context:
         return self.force.country == "Wales"
 
     @property
+    def duty_to_notify_lads(self) -> list[Lad]:
+        """The districts where the Duty to Notify applies (England and Wales); none in Scotland or NI."""
+        return [lad for lad in self.lads if lad.code.startswith(DUTY_TO_NOTIFY_DISTRICT_PREFIXES)]
+
+    @property
     def extract_date(self) -> dt.date:
         return dt.date(self.years[-1] + 1, 1, 5)
 
@@ -744,12 +790,12 @@ def crimes_per_year(ctx: Context) -> list[int]:
     rate = ctx.draw.rng.uniform(9.0, 11.5)
     weights = _year_weights(ctx.draw, ctx.years)
     mean_weight = sum(weights) / len(weights)
-    base = (ctx.force.population or 1_000_000) / 100_000 * rate
+    base = equivalent_population(ctx.force) / 100_000 * rate
     return [int(ctx.draw.rng.poisson(base * w / mean_weight)) for w in weights]
 
 
-def _pick_lad(ctx: Context) -> Lad:
-    return ctx.draw.pick({lad: max(lad.population, 1) for lad in ctx.lads})
+def _pick_lad(ctx: Context, lads: list[Lad] | None = None) -> Lad:
+    return ctx.draw.pick({lad: max(lad.population, 1) for lad in (ctx.lads if lads is None else lads)})
 
 
 def _postcode_district(ctx: Context, lad: Lad) -> str:
@@ -886,8 +932,8 @@ def _referral_dates(ctx: Context, total: int) -> list[dt.date]:
     return sorted(ctx.draw.date_in(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years)
 
 
-def _first_responder(ctx: Context, kind: str) -> str:
-    lad = _pick_lad(ctx)
+def _first_responder(ctx: Context, kind: str, lads: list[Lad] | None = None) -> str:
+    lad = _pick_lad(ctx, lads)
     names = {
         "police": [ctx.force.force_name, "Police", ctx.force.force_name.upper(), "British Transport Police"],
         "local_authority": [f"{lad.name} Council", "Children's Services", "Adult Social Care",
@@ -943,8 +989,14 @@ def make_nrm_referrals(ctx: Context, crime_count: int) -> list[dict]:
 
 
 def make_duty_to_notify(ctx: Context, referral_count: int) -> list[dict]:
-    """Duty to Notify: adults who did not consent to a referral, reported by public authorities."""
-    draw, rows = ctx.draw, []
+    """Duty to Notify: adults who did not consent to a referral, reported by public authorities.
+
+    England and Wales only: none for Police Scotland or PSNI, and BTP's are in its English and
+    Welsh districts.
+    """
+    draw, rows, lads = ctx.draw, [], ctx.duty_to_notify_lads
+    if not lads:
+        return rows
     total = max(3, round(referral_count * ctx.profile.dtn_per_referral * draw.rng.uniform(0.8, 1.1)))
     # Mostly foreign nationals encountered by immigration officers, so fewer UK nationals.
     base = dict(_local_nationalities(ctx.profile))
@@ -956,8 +1008,8 @@ def make_duty_to_notify(ctx: Context, referral_count: int) -> list[dict]:
             "report_id": f"DTN{reported.year}{n:05d}", "report_date": reported,
             "sex": _pick_sex(draw, ctx.profile, types),
             "nationality": None if draw.chance(0.03) else _pick_nationality(draw, base, list(types)),
-            "types": types, "first_responder": _first_responder(ctx, authority),
-            "lad_code": _pick_lad(ctx).code})
+            "types": types, "first_responder": _first_responder(ctx, authority, lads),
+            "lad_code": _pick_lad(ctx, lads).code})
     return rows
 
 
@@ -1573,6 +1625,41 @@ locality.yaml describes each file; its header explains how to use it for a real 
 """
 
 
+NO_DUTY_TO_NOTIFY_TEXT = """
+There are no Duty to Notify reports: the duty (section 52 of the Modern Slavery Act
+2015) applies to public authorities in England and Wales only, not in {country}.
+duty_to_notify_SYNTHETIC.csv therefore holds its header row and nothing else.
+"""
+
+EQUIVALENT_POPULATION_TEXT = """
+{force} has no resident population. Its records are scaled to a
+population equivalent of {population:,}: the population it would police if it
+made NRM referrals at the rate of the forces of England and Wales (from its
+published referrals in the latest four quarters). Its area is taken as every
+district of {countries}; records are spread over them by
+resident population. Duty to Notify reports are in England and Wales only.
+"""
+
+
+def _in_words(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def readme_text(ctx: Context) -> str:
+    """README.txt: what the folder is; for Scotland and NI why the Duty to Notify file is empty; for
+    BTP how it was scaled."""
+    text = README_TEXT.format(force=ctx.force.force_name)
+    if not ctx.duty_to_notify_lads:
+        text += NO_DUTY_TO_NOTIFY_TEXT.format(country=ctx.force.country)
+    if not ctx.force.population:
+        countries = reference.FORCE_COUNTRIES.get(ctx.force.code, (ctx.force.country,))
+        text += EQUIVALENT_POPULATION_TEXT.format(force=ctx.force.force_name,
+                                                  population=equivalent_population(ctx.force),
+                                                  countries=_in_words(countries))
+    return text
+
+
 def write_case_studies(ctx: Context, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     places = sorted(ctx.lads, key=lambda lad: -lad.population)
@@ -1636,8 +1723,7 @@ def generate_locality(force, out_dir: Path, seed: int | None = None, years=(2021
              ctx.force.name, ctx.style, ctx.draw.seed, out_dir)
     _write_data_files(ctx, out_dir)
     write_case_studies(ctx, out_dir / "case_studies")
-    readme = README_TEXT.format(force=ctx.force.force_name)
-    (out_dir / "README.txt").write_text(readme, encoding="utf-8", newline="\n")
+    (out_dir / "README.txt").write_text(readme_text(ctx), encoding="utf-8", newline="\n")
     yaml_path = out_dir / "locality.yaml"
     write_yaml(ctx, yaml_path)
     return yaml_path
@@ -1654,8 +1740,9 @@ def _write_data_files(ctx: Context, out_dir: Path) -> None:
     write_csv(out_dir / FILES["suspects"], ctx, "suspects", render_suspects(ctx, suspects))
     write_csv(out_dir / FILES["nrm_referrals"], ctx, "nrm_referrals", render_nrm(ctx, referrals),
               blank_tail=ctx.draw.integer(2, 5))
+    # Scotland and Northern Ireland: no Duty to Notify, so the file holds its header row only.
     write_csv(out_dir / FILES["duty_to_notify"], ctx, "duty_to_notify", render_dtn(ctx, reports),
-              blank_tail=ctx.draw.integer(2, 5))
+              blank_tail=ctx.draw.integer(2, 5) if ctx.duty_to_notify_lads else 0)
     registers = {"assets": _assets(ctx), "actions": _actions(ctx), "risks": _risks(ctx),
                  "intelligence_gaps": _gaps(ctx)}
     sheets = [_sheet(ctx, kind, REGISTER_SHEETS[kind], rows, _titles(ctx, kind)) for kind, rows in registers.items()]

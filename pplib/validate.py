@@ -60,7 +60,7 @@ def _known_exploitation(v) -> bool:
 
 # canonical column or field kind -> (element check, the form expected, in words)
 _CHECKS = {
-    "lad_code": (clean.is_known_lad, "an ONS local authority district code or name in England and Wales "
+    "lad_code": (clean.is_known_lad, "an ONS local authority district code or name in the UK "
                                      "(e.g. E06000018 or Nottingham)"),
     "date": (_is_date, "a date, day first (31/01/2023, 2023-01-31, 31-Jan-2023 or an Excel date)"),
     "age": (_is_age, "a whole number of years from 0 to 120"),

@@ -67,7 +67,7 @@ def test_districts_join_with_every_row_in_the_table_or_unmatched():
     reasons = unmatched.set_index("reason")["count"].to_dict()
     assert reasons == {
         "no area recorded": 3,
-        "'XYZ' is not a known district in England and Wales": 1,
+        "'XYZ' is not a known district in the UK": 1,
         "E08000003 (Manchester) is in Greater Manchester, outside this force": 2,
     }
     assert table["count"].sum() + unmatched["count"].sum() == len(frame)
@@ -130,6 +130,99 @@ def test_small_counts_are_suppressed_with_a_second_area_so_they_cannot_be_recove
     shown = maps.publishable(table).set_index("area_code")
     assert shown.loc[list(hidden), ["count", "rate_per_100k"]].isna().all().all()
     assert shown.loc[NOTTINGHAM, "count"] == 9
+
+
+# --- Police Scotland, PSNI and British Transport Police ------------------------------
+
+SCOTLAND, NORTHERN_IRELAND, BTP = "S92000003", "N92000002", "BTP"
+GLASGOW, EDINBURGH, BELFAST = "S12000049", "S12000036", "N09000003"
+
+
+def test_scotland_and_northern_ireland_place_records_on_their_districts():
+    frame = _records(lad_code=[GLASGOW] * 3 + [EDINBURGH, BELFAST, NOTTINGHAM, None])
+    table, unmatched = maps.area_counts(frame, "lad", SCOTLAND)
+    assert len(table) == 32 and table["area_code"].str.startswith("S12").all()
+    counts = table.set_index("area_code")["count"]
+    assert counts[GLASGOW] == 3 and counts[EDINBURGH] == 1 and counts.sum() == 4
+    glasgow = table.set_index("area_code").loc[GLASGOW]
+    assert glasgow["area_name"] == "Glasgow City" and glasgow["population"] == 622820  # ONS mid-2022
+    assert glasgow["rate_per_100k"] == pytest.approx(3 * 100_000 / 622820)
+    assert "mid-2022" in table.attrs["note"]
+    assert unmatched.set_index("reason")["count"].to_dict() == {
+        "N09000003 (Belfast) is in Northern Ireland, outside this force": 1,
+        "E06000018 (Nottingham) is in Nottinghamshire, outside this force": 1,
+        "no area recorded": 1,
+    }
+
+    table, unmatched = maps.area_counts(frame, "lad", NORTHERN_IRELAND)
+    assert len(table) == 11 and table["area_code"].str.startswith("N09").all()
+    assert table.set_index("area_code")["count"].to_dict()[BELFAST] == 1 and table["count"].sum() == 1
+    assert table["count"].sum() + unmatched["count"].sum() == len(frame)
+
+
+@pytest.mark.parametrize("force_code", [SCOTLAND, NORTHERN_IRELAND])
+def test_no_partnerships_outside_england_and_wales_gives_an_empty_table_with_a_note(force_code):
+    frame = _records(lad_code=[GLASGOW, BELFAST, None])
+    table, unmatched = maps.area_counts(frame, "csp", force_code, suppressed=5)
+    assert table.empty
+    assert list(table.columns) == ["area_code", "area_name", "count", "population", "rate_per_100k",
+                                   "suppressed", "note"]
+    assert "only in England and Wales" in table.attrs["note"]
+    assert "district table" in table.attrs["note"]
+    assert table["count"].sum() + unmatched["count"].sum() == len(frame)
+    assert (unmatched["kind"] == maps.NO_AREA).sum() == 1  # its own district, with no partnership
+    assert "no community safety partnerships" in " ".join(unmatched["reason"])
+
+
+def test_postcode_areas_in_scotland_but_none_in_northern_ireland():
+    frame = _records(postcode_district=["G1", "EH1 1AA", "KY7", "BT1", "NG7", None])
+    table, unmatched = maps.area_counts(frame, "postcode_area", SCOTLAND)
+    assert {"G", "EH", "KY", "AB", "ZE"} <= set(table["area_code"])
+    assert table.set_index("area_code")["count"][["G", "EH", "KY"]].tolist() == [1, 1, 1]
+    assert unmatched["count"].sum() == 3
+
+    table, unmatched = maps.area_counts(frame, "postcode_area", NORTHERN_IRELAND)
+    assert table.empty and "Great Britain only" in table.attrs["note"]
+    reasons = unmatched.set_index("reason")["count"].to_dict()
+    assert reasons["BT (Northern Ireland) has no postcode area boundary in the data"] == 1
+    assert reasons["G is in Great Britain, outside this force"] == 1
+
+
+def test_btp_area_is_every_district_of_great_britain():
+    lads = maps.force_areas("lad", BTP)
+    assert len(lads) == 350 and set(lads["area_code"].str[0]) == {"E", "W", "S"}
+    assert "railways" in lads.attrs["note"]
+    frame = _records(lad_code=[NOTTINGHAM, GLASGOW, "W06000015", BELFAST])
+    table, unmatched = maps.area_counts(frame, "lad", BTP)
+    assert table["count"].sum() == 3
+    assert unmatched.to_dict("records") == [
+        {"kind": "outside force", "reason": "N09000003 (Belfast) is in Northern Ireland, outside this force",
+         "count": 1}]
+    partnerships, unplaced = maps.area_counts(frame, "csp", BTP)
+    assert partnerships["count"].sum() == 2 and (unplaced["kind"] == maps.NO_AREA).sum() == 1
+    assert "Scotland" in partnerships.attrs["note"]
+    postcodes = maps.force_areas("postcode_area", BTP)
+    assert set(postcodes["area_code"]) == maps.UK_POSTCODE_AREAS - {"BT"}
+
+
+def test_district_codes_and_names_of_scotland_and_northern_ireland_are_known():
+    from pplib import clean
+
+    assert clean.lad_code("Fife") == "S12000047" and clean.lad_code(" glasgow city ") == GLASGOW
+    assert clean.lad_code("Belfast") == BELFAST and clean.is_known_lad("n09000011")
+    assert clean.lad_code("Atlantis") == "Atlantis" and not clean.is_known_lad("Atlantis")
+
+
+def test_scottish_district_and_postcode_maps_draw_with_the_force_outlined(geo):
+    frame = _records(lad_code=[GLASGOW] * 6 + [EDINBURGH] * 2, postcode_district=["G1"] * 6 + ["EH1"] * 2)
+    table, _ = maps.area_counts(frame, "lad", SCOTLAND, suppressed=5)
+    fig = maps.choropleth(table, "lad", "count", "Crimes by council area", "Counted: crimes.")
+    assert len(fig.axes[0].collections) >= 2  # shown and suppressed areas
+    table, _ = maps.area_counts(frame, "postcode_area", SCOTLAND)
+    fig = maps.choropleth(table, "postcode_area", "count", "Crimes by postcode area", "Counted: crimes.")
+    flat = _flat(_texts(fig))
+    assert boundaries.layer_info("postcode_area").attribution in flat
+    assert boundaries.layer_info("lad").attribution in flat  # no PFA polygon: outlined from its districts
 
 
 # --- rates and intervals ------------------------------------------------------------

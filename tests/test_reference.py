@@ -19,3 +19,25 @@ def test_only_latest_official_rows_with_sources():
     assert totals["2022"] == 16921
     assert national["source_url"].str.startswith("http").all()
     assert not national.duplicated(["period", "measure"]).any()
+
+
+def test_districts_cover_the_uk_with_the_force_that_polices_each():
+    from pplib.forces import force_by_code
+    from pplib.reference import districts, force_districts, lad_lookup, lad_population
+
+    table = districts()
+    assert len(table) == 361 and table["lad_code"].is_unique
+    assert table["lad_code"].str[0].value_counts().to_dict() == {"E": 296, "S": 32, "W": 22, "N": 11}
+    assert set(lad_lookup()["LAD24CD"]) == set(table.loc[table["country"].isin(["England", "Wales"]), "lad_code"])
+    assert (force_districts("S92000003")["lad_code"].str.startswith("S12")).sum() == 32
+    assert len(force_districts("N92000002")) == 11 and len(force_districts("BTP")) == 296 + 22 + 32
+    assert force_districts("XYZ").empty
+    population = lad_population().set_index("lad_code")
+    assert set(population.index) == set(table["lad_code"])
+    assert population.loc["S12000049", "population_year"] == 2022
+    assert "mid-2022" in population.loc["S12000049", "population_source"]
+    assert population.loc["E06000018", "population_mid2023"] == population.loc["E06000018", "population"]
+    assert pd.isna(population.loc["N09000003", "population_mid2023"])  # older readers: no mid-2023 figure
+    for code in ("S92000003", "N92000002"):  # a force's population is the sum of its districts
+        codes = force_districts(code)["lad_code"]
+        assert population.loc[codes, "population"].sum() == force_by_code(code).population

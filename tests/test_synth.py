@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import yaml
 
 from pplib import synth
 from pplib.config import load_locality
-from pplib.forces import force_by_slug
+from pplib.forces import all_forces, force_by_slug
 from pplib.schemas import SCHEMAS
 
 SMALL_FORCE = "dyfed-powys"  # ~0.5M residents: the quickest to generate
@@ -353,11 +354,98 @@ def test_yaml_is_plain_and_readable(locality_dir):
 
 def test_lad_postcode_areas_cover_every_lad_with_codes_only():
     from pplib.paths import REFERENCE_DIR
-    from pplib.reference import lad_lookup
+    from pplib.reference import districts
 
-    table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str)
+    table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
     assert list(table.columns) == ["lad_code", "postcode_area"]
-    assert set(table["lad_code"]) == set(lad_lookup()["LAD24CD"])
-    assert table["postcode_area"].str.fullmatch(r"[A-Z]{1,2}").all()
+    assert set(table["lad_code"]) == set(districts()["lad_code"]) and len(table) == 361
+    great_britain = ~table["lad_code"].str.startswith("N")
+    assert table.loc[great_britain, "postcode_area"].str.fullmatch(r"[A-Z]{1,2}").all()
+    assert (table.loc[~great_britain, "postcode_area"] == "").all()  # GeoLytix has no BT polygons
     areas = dict(zip(table["lad_code"], table["postcode_area"]))
     assert areas["E06000018"] == "NG" and areas["E08000003"] == "M"  # Nottingham, Manchester
+    assert areas["S12000049"] == "G" and areas["S12000036"] == "EH"  # Glasgow, Edinburgh
+
+
+# --- every force in the registry ----------------------------------------------------
+
+NEW_FORCES = ("police-scotland", "psni", "british-transport-police")
+# Generating and loading all 46 forces takes about 40 s, so files are written for the three
+# forces outside England and Wales and three others (smallest, Welsh, a county); every force
+# is checked in memory by test_every_force_in_the_registry_has_districts_and_crimes.
+# PPLIB_TEST_ALL_FORCES=1 writes and loads every force in the registry instead.
+WRITTEN_FORCES = (tuple(f.slug for f in all_forces()) if os.environ.get("PPLIB_TEST_ALL_FORCES")
+                  else NEW_FORCES + ("city-of-london", "north-wales", "cumbria"))
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("forces")
+    return {slug: synth.generate_locality(slug, root / slug).parent for slug in WRITTEN_FORCES}
+
+
+@pytest.mark.parametrize("slug", WRITTEN_FORCES)
+def test_force_generates_a_locality_that_loads_with_crimes(generated, slug):
+    from pplib.dataset import load_locality_data
+
+    locality = load_locality(generated[slug] / "locality.yaml")
+    assert locality.force_code == force_by_slug(slug).code
+    data = load_locality_data(locality)
+    assert len(data.crimes) > 0 and len(data.victims) > 0 and len(data.nrm_referrals) > 0
+    own = {lad.code for lad in synth.force_lads(force_by_slug(slug))}
+    assert data.crimes["lad_code"].dropna().isin(own).all()  # codes and typed names alike
+    # Scottish and Northern Irish district codes and names are recognised like any others
+    assert data.problems.empty or not (data.problems["column"] == "lad_code").any()
+
+
+def test_every_force_in_the_registry_has_districts_and_crimes():
+    from pplib.maps import force_areas
+
+    for force in all_forces():
+        ctx = synth.make_context(force)
+        assert ctx.lads and all(lad.population > 0 and lad.postcode_area and lad.districts for lad in ctx.lads)
+        assert sum(synth.crimes_per_year(ctx)) > 0, force.slug
+        assert {lad.code for lad in ctx.lads} == set(force_areas("lad", force.code)["area_code"]), force.slug
+
+
+def test_scotland_and_northern_ireland_have_an_empty_duty_to_notify_file(generated):
+    for slug, country in (("police-scotland", "Scotland"), ("psni", "Northern Ireland")):
+        folder = generated[slug]
+        style = synth.default_house_style(force_by_slug(slug))
+        header = ",".join(name for _, name in synth.STYLES[style]["duty_to_notify"])
+        assert (folder / synth.FILES["duty_to_notify"]).read_text(encoding="utf-8") == header + "\n"
+        readme = " ".join((folder / "README.txt").read_text(encoding="utf-8").split())
+        assert f"England and Wales only, not in {country}" in readme
+        data = canonical(load_locality(folder / "locality.yaml"), "duty_to_notify")
+        assert data.empty and "report_id" in data.columns
+
+
+def test_new_forces_records_are_in_their_own_districts_and_postcode_areas(generated):
+    expected = {"police-scotland": (r"S12", r"(AB|DD|DG|EH|FK|G|HS|IV|KA|KW|KY|ML|PA|PH|TD|ZE)\d{1,2}"),
+                "psni": (r"N09", r"BT\d{1,2}")}
+    for slug, (lad_prefix, postcode) in expected.items():
+        crimes = canonical(load_locality(generated[slug] / "locality.yaml"), "crimes")
+        codes = crimes["lad_code"].dropna().astype(str)
+        assert codes[codes.str.match(r"[A-Z]\d{8}$")].str.startswith(lad_prefix).all()
+        assert crimes["postcode_district"].dropna().str.fullmatch(postcode).all()
+
+
+def test_btp_is_scaled_from_its_nrm_referrals_and_spans_great_britain(generated):
+    btp = force_by_slug("british-transport-police")
+    population = synth.equivalent_population(btp)
+    assert 500_000 < population < 2_500_000  # 64 referrals in 2023 at 5.9 per 100,000: about 1.08 million
+    assert synth.equivalent_population(force_by_slug("cumbria")) == force_by_slug("cumbria").population
+    ctx = synth.make_context(btp)
+    assert {lad.code[0] for lad in ctx.lads} == {"E", "W", "S"} and len(ctx.lads) == 350
+    locality = load_locality(generated["british-transport-police"] / "locality.yaml")
+    crimes = canonical(locality, "crimes")["lad_code"].dropna().astype(str)
+    assert {"E", "S"} <= set(crimes.str[0])
+    dtn = canonical(locality, "duty_to_notify")["lad_code"].dropna().astype(str)
+    assert len(dtn) and dtn[dtn.str.match(r"[A-Z]\d{8}$")].str[0].isin(["E", "W"]).all()  # the duty: E&W only
+    assert "population equivalent of" in (generated["british-transport-police"] / "README.txt").read_text()
+
+
+def test_new_forces_are_deterministic(tmp_path, generated):
+    again = tmp_path / "psni"
+    synth.generate_locality("psni", again)
+    assert _digests(again) == _digests(generated["psni"])
