@@ -67,7 +67,7 @@ CRIMES = SourceSchema(
         Field("exploitation_types", "text",
               "Exploitation type(s), free text, several allowed, e.g. 'Labour; Criminal'",
               allowed=EXPLOITATION_TYPES),
-        Field("lad_code", "str", "ONS local authority district code (E06/E07/E08/E09/W06...)"),
+        Field("lad_code", "str", "ONS local authority district code (E06/E07/E08/E09/W06, S12, N09) or district name"),
         Field("lad_name", "str", "Local authority district name"),
         Field("postcode_district", "str", "Postcode district of the location, e.g. NG7"),
         Field("beat", "str", "Police beat or neighbourhood"),
