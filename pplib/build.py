@@ -33,7 +33,8 @@ from pplib.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, PROJECT_ROOT, REFERENCE_DIR
 log = logging.getLogger(__name__)
 
 # Report order, as partners read it.
-SECTIONS = ("national_picture", "local_picture", "mapping", "in_focus")
+SECTIONS = ("executive_summary", "introduction", "partnership_progress", "partnership_priorities",
+            "national_picture", "local_picture", "mapping", "in_focus", "appendix")
 EDITIONS = ("partner", "internal")
 KERNEL = "python3"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -28,21 +28,43 @@ def _finish(fig, ax, title: str, caption: str):
     return fig
 
 
+SUPPRESSED = "[c]"  # a value withheld by disclosure control (the ONS convention)
+
+
+def _values(column: pd.Series):
+    """Numbers for plotting: suppressed (missing) values become NaN, drawn as gaps and marked [c]."""
+    return pd.to_numeric(column, errors="coerce").astype(float)
+
+
+def _mark_suppressed(ax, positions, values, horizontal: bool) -> None:
+    for position, value in zip(positions, values):
+        if pd.isna(value):
+            xy = (0, position) if horizontal else (position, 0)
+            ax.annotate(SUPPRESSED, xy=xy, xytext=(3, 0) if horizontal else (0, 3), textcoords="offset points",
+                        ha="left" if horizontal else "center", va="center" if horizontal else "bottom",
+                        fontsize=8, color="#444444")
+
+
 def bar(table: pd.DataFrame, category: str, value: str, title: str, caption: str, horizontal: bool = True):
     fig, ax = plt.subplots()
-    labels = table[category].astype(str)
+    labels = list(table[category].astype(str))
+    values = _values(table[value])
     if horizontal:
-        ax.barh(labels[::-1], table[value][::-1], color=PALETTE[0])
+        ax.barh(labels[::-1], values[::-1].fillna(0), color=PALETTE[0])
+        _mark_suppressed(ax, range(len(labels)), values[::-1].to_numpy(), horizontal=True)
         ax.set_xlabel(value)
     else:
-        ax.bar(labels, table[value], color=PALETTE[0])
+        ax.bar(labels, values.fillna(0), color=PALETTE[0])
+        _mark_suppressed(ax, range(len(labels)), values.to_numpy(), horizontal=False)
         ax.set_ylabel(value)
+    if values.isna().any():
+        caption += f" {SUPPRESSED}: withheld to protect individuals."
     return _finish(fig, ax, title, caption)
 
 
 def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str):
     fig, ax = plt.subplots()
-    ax.plot(table[x].astype(str), table[y], marker="o", color=PALETTE[0])
+    ax.plot(table[x].astype(str), _values(table[y]), marker="o", color=PALETTE[0])
     ax.set_ylabel(y)
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", rotation=45)
@@ -55,7 +77,10 @@ def grouped_bar(table: pd.DataFrame, x: str, series: list[str], title: str, capt
     width = 0.8 / len(series)
     positions = range(len(table))
     for i, name in enumerate(series):
-        ax.bar([p + i * width for p in positions], table[name], width=width, label=name, color=PALETTE[i])
+        values = _values(table[name])
+        offsets = [p + i * width for p in positions]
+        ax.bar(offsets, values.fillna(0), width=width, label=name, color=PALETTE[i])
+        _mark_suppressed(ax, offsets, values.to_numpy(), horizontal=False)
     ax.set_xticks([p + width * (len(series) - 1) / 2 for p in positions], table[x].astype(str))
     ax.legend(frameon=False)
     return _finish(fig, ax, title, caption)

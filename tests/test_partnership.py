@@ -1,0 +1,430 @@
+"""The partnership sections: register vocabularies, the resilience grid, risks, recommendations,
+intelligence gaps, provenance; and the five notebooks run end to end on the Nottinghamshire sample."""
+import hashlib
+import html
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from pplib import analyse, partnership
+from pplib.build import run_section
+from pplib.config import Disclosure, load_locality
+from pplib.dataset import load_locality_data
+from pplib.protect import Protector
+
+from factories import crime, make_locality, victim, write_csv
+
+NR = partnership.NOT_RECORDED
+
+ASSETS = [
+    {"asset": "Safe house", "organisation": "Charity", "asset_type": "accommodation", "level": "Personal",
+     "function": "Respite & Recovery", "four_p": "prepare", "theme": "Victim support", "description": "Beds."},
+    {"asset": "Welfare visits", "organisation": "Council", "asset_type": "inspection", "level": "Legal",
+     "function": "discovery", "four_p": "Pursue/Protect", "theme": "Labour exploitation", "description": ""},
+    {"asset": "Schools programme", "organisation": "Council", "asset_type": "Training",
+     "level": "culture and locality", "function": "prevention", "four_p": "PREVENT", "theme": "county lines ",
+     "description": "Sessions."},
+    {"asset": "Coordinator", "organisation": "Partnership", "asset_type": "funding", "level": "",
+     "function": "sustainable resilience", "four_p": "", "theme": "Governance", "description": ""},
+    {"asset": "Mystery", "organisation": "Partnership", "asset_type": "", "level": "cosmic",
+     "function": "hovering", "four_p": "Proceed", "theme": "Governance", "description": ""},
+]
+ACTIONS = [
+    {"action": "Map accommodation", "theme": "Victim support", "priority": "H", "owner": "Housing Options",
+     "timeframe": "Q1 2024", "status": "in progress"},
+    {"action": "Agree a data return", "theme": "Intelligence", "priority": "High", "owner": "Partnership",
+     "timeframe": "", "status": ""},
+    {"action": "Annual profile", "theme": "Intelligence", "priority": "high", "owner": "Police",
+     "timeframe": "Ongoing", "status": "Completed"},
+    {"action": "Days of action", "theme": "Labour exploitation", "priority": "Med", "owner": "Police",
+     "timeframe": "Apr 2024", "status": "Not started"},
+    {"action": "Evaluate navigators", "theme": "County lines", "priority": "low", "owner": "",
+     "timeframe": "Q3 2023", "status": "to do"},
+]
+RISKS = [
+    {"risk": "Loss of coordinator funding", "description": "Post funded year to year.", "likelihood": "Med",
+     "impact": "hi", "mitigation": "Bid for three years.", "owner": "PCC"},
+    {"risk": "Staff turnover", "description": "Staff leave.", "likelihood": "H", "impact": "Low",
+     "mitigation": "", "owner": "Council"},
+    {"risk": "NRM backlog", "description": "Long waits.", "likelihood": "L", "impact": "M",
+     "mitigation": "Escalation.", "owner": "Partnership"},
+    {"risk": "Exploitation moving online", "description": "Adverts move to apps.", "likelihood": "High",
+     "impact": "H", "mitigation": "Platform referrals.", "owner": "Police"},
+    {"risk": "Unrated", "description": "Not assessed yet.", "likelihood": "", "impact": "High",
+     "mitigation": "", "owner": "Police"},
+]
+GAPS = [
+    {"gap": "Survivor outcomes", "description": "No follow-up after support ends.", "source": "Charity",
+     "owner": "Partnership", "status": "Open"},
+    {"gap": "Care work", "description": "Visa-sponsored workers.", "source": "Regulator", "owner": "Council",
+     "status": "Closed"},
+    {"gap": "County lines across borders", "description": "Lines cross boundaries.", "source": "ROCU",
+     "owner": "Police", "status": ""},
+]
+
+
+def frame(rows):
+    return pd.DataFrame(rows).replace("", pd.NA)
+
+
+# --- vocabularies -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written, level", [
+    ("Personal", "personal"), ("Culture & Locality", "culture and locality"), (" LEGAL ", "legal and regulatory"),
+    ("legal/regulatory", "legal and regulatory"), ("Structural", "structural"), ("", NR), (None, NR),
+    ("cosmic", NR)])
+def test_levels_are_normalised(written, level):
+    assert partnership.level(written) == level
+
+
+@pytest.mark.parametrize("written, function", [
+    ("Prevention", "prevention"), ("DISCOVERY", "discovery"), ("Respite & Recovery", "respite and recovery"),
+    ("respite/recovery", "respite and recovery"), ("Sustainable resilience", "sustainable resilience"),
+    ("hovering", NR), (pd.NA, NR)])
+def test_functions_are_normalised(written, function):
+    assert partnership.function(written) == function
+
+
+@pytest.mark.parametrize("written, strands", [
+    ("Protect/Prepare", ("Protect", "Prepare")), ("prepare, PURSUE", ("Pursue", "Prepare")),
+    ("prevent", ("Prevent",)), ("Prevention and protection", ("Prevent", "Protect")), ("", (NR,)),
+    ("Proceed", (NR,))])
+def test_four_ps_are_split_and_normalised(written, strands):
+    assert partnership.four_p_strands(written) == strands
+
+
+@pytest.mark.parametrize("written, expected", [("H", "High"), ("hi", "High"), ("high", "High"), ("Med", "Medium"),
+                                                ("M", "Medium"), ("Medium", "Medium"), ("lo", "Low"), ("L", "Low"),
+                                                ("", NR), ("urgent", NR)])
+def test_priority_likelihood_and_impact_are_normalised(written, expected):
+    assert partnership.priority(written) == expected
+    assert partnership.likelihood_or_impact(written) == expected
+
+
+@pytest.mark.parametrize("written, expected", [("Not started", "Not started"), ("to do", "Not started"),
+                                                ("in progress", "In progress"), ("Ongoing", "In progress"),
+                                                ("Completed", "Complete"), ("done", "Complete"), ("", NR),
+                                                ("Green", NR)])
+def test_action_statuses_are_normalised(written, expected):
+    assert partnership.status(written) == expected
+
+
+# --- section 3 ------------------------------------------------------------------------------------
+
+def test_resilience_grid_counts_every_cell_including_zeros_and_not_recorded():
+    grid = partnership.resilience_grid(frame(ASSETS)).set_index("level")
+    assert list(grid.index) == [*partnership.LEVELS, NR]
+    assert list(grid.columns) == [*partnership.FUNCTIONS, NR]
+    expected = pd.DataFrame(0, index=grid.index, columns=grid.columns)
+    expected.loc["personal", "respite and recovery"] = 1
+    expected.loc["legal and regulatory", "discovery"] = 1
+    expected.loc["culture and locality", "prevention"] = 1
+    expected.loc[NR, "sustainable resilience"] = 1  # level blank
+    expected.loc[NR, NR] = 1  # 'cosmic' and 'hovering' are not in the frame's vocabulary
+    pd.testing.assert_frame_equal(grid, expected, check_dtype=False)
+    assert grid.to_numpy().sum() == len(ASSETS)
+
+
+def test_resilience_grid_of_no_assets_is_all_zeros():
+    grid = partnership.resilience_grid(frame(ASSETS).iloc[:0])
+    assert grid.shape == (5, 6) and grid.drop(columns="level").to_numpy().sum() == 0
+
+
+def test_empty_cells_name_the_pairs_without_an_asset():
+    empty = partnership.empty_cells(partnership.resilience_grid(frame(ASSETS)))
+    assert len(empty) == 16 - 3
+    assert "personal level, prevention" in empty and "personal level, respite and recovery" not in empty
+
+
+def test_assets_are_listed_in_grid_order_with_their_cell():
+    table = partnership.assets_in_grid(frame(ASSETS))
+    assert table["asset"].tolist() == ["Safe house", "Schools programme", "Welfare visits", "Coordinator", "Mystery"]
+    assert table.set_index("asset").loc["Welfare visits", "4Ps"] == "Pursue / Protect"
+    assert table.set_index("asset").loc["Schools programme", "theme"] == "County lines"
+
+
+def test_four_ps_count_an_asset_under_each_strand_it_names():
+    table = partnership.four_ps(frame(ASSETS)).set_index("strand")
+    assert table["assets"].to_dict() == {"Pursue": 1, "Prevent": 1, "Protect": 1, "Prepare": 1, NR: 2}
+    assert table.loc[NR, "percent of assets"] == 40.0
+
+
+def test_assets_by_type_most_first_not_recorded_last():
+    table = partnership.assets_by_type(frame(ASSETS))
+    assert table["type"].tolist() == ["accommodation", "funding", "inspection", "training", NR]
+
+
+# --- section 1 ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("likelihood, impact, score, rating", [
+    ("High", "High", 9, "High"), ("High", "Medium", 6, "High"), ("Medium", "Medium", 4, "Medium"),
+    ("Low", "High", 3, "Medium"), ("Medium", "Low", 2, "Low"), ("Low", "Low", 1, "Low"),
+    (NR, "High", None, "not rated")])
+def test_risk_rating_is_likelihood_times_impact(likelihood, impact, score, rating):
+    assert partnership.risk_rating(likelihood, impact) == (score, rating)
+
+
+def test_risk_table_is_ordered_by_rating_with_unrated_last():
+    table = partnership.risk_table(frame(RISKS))
+    assert table["risk"].tolist() == ["Exploitation moving online", "Loss of coordinator funding", "Staff turnover",
+                                      "NRM backlog", "Unrated"]
+    assert table["rating"].tolist() == ["High", "High", "Medium", "Low", "not rated"]
+    assert table["score"].tolist()[:4] == [9, 6, 3, 2] and pd.isna(table["score"].iloc[4])
+    assert table.set_index("risk").loc["Loss of coordinator funding", ["likelihood", "impact"]].tolist() == \
+        ["Medium", "High"]
+    assert table.set_index("risk").loc["Staff turnover", "mitigation"] == "none recorded"
+    assert list(table.columns) == ["risk", "description", "likelihood", "impact", "score", "rating", "mitigation",
+                                   "owner"]
+
+
+def test_recommendations_are_high_priority_actions_not_complete():
+    assert partnership.recommendations(frame(ACTIONS)) == [
+        "Housing Options: Map accommodation (Q1 2024)",
+        "Partnership: Agree a data return (timeframe not recorded)"]
+
+
+def test_actions_by_theme_high_priority_first_within_theme():
+    table = partnership.actions_by_theme(frame(ACTIONS))
+    intelligence = table[table["theme"] == "Intelligence"]
+    assert intelligence["action"].tolist() == ["Agree a data return", "Annual profile"]
+    assert intelligence["status"].tolist() == [NR, "Complete"]
+    assert table.set_index("action").loc["Evaluate navigators", ["priority", "owner", "status"]].tolist() == \
+        ["Low", NR, "Not started"]
+
+
+def test_actions_summary_counts_priority_by_status():
+    table = partnership.actions_summary(frame(ACTIONS)).set_index("priority")
+    assert table.loc["High"].to_dict() == {"Not started": 0, "In progress": 1, "Complete": 1, NR: 1, "all": 3}
+    assert table.loc["Low", "Not started"] == 1 and table["all"].sum() == len(ACTIONS)
+
+
+# --- a small locality with registers ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Four crimes in June 2022 (period 2021-2023), one outside the period and one blank row; victims;
+    the registers above; no suspects or NRM referrals."""
+    folder = tmp_path_factory.mktemp("small") / "loc"
+    blank = {k: "" for k in crime("x")}
+    crimes = [crime("A1", sector="Car wash"), crime("A2"), crime("A3"), crime("A4", types="criminal"), blank,
+              crime("A5", recorded="01/06/2019")]
+    make_locality(folder, crimes, [victim("A1", "V1"), victim("A2", "V2")])
+    config = yaml.safe_load((folder / "locality.yaml").read_text(encoding="utf-8"))
+    for kind, rows in (("assets", ASSETS), ("actions", ACTIONS), ("risks", RISKS), ("intelligence_gaps", GAPS)):
+        write_csv(folder / f"{kind}.csv", rows)
+        config["sources"][kind] = {"path": f"{kind}.csv", "columns": {c: c for c in rows[0]}}
+    (folder / "locality.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return load_locality_data(load_locality(folder))
+
+
+def test_data_quality_gaps_from_completeness_missing_sources_rejections_and_staleness(small):
+    gaps = partnership.data_quality_gaps(small)
+    assert (gaps["source of the gap"] == "data quality").all() and (gaps["status"] == "Open").all()
+    assert gaps["gap"].tolist() == [
+        # crimes: 5 rows with data (4 in the period, 1 outside it); columns in schema order
+        "Date the offence was committed incomplete in the police crime records",  # 0 of 5 filled
+        "Offence description not supplied in the police crime records",
+        "Local authority district name not supplied in the police crime records",
+        "Postcode district of the location not supplied in the police crime records",
+        "Police beat or neighbourhood not supplied in the police crime records",
+        "Sector or setting incomplete in the police crime records",  # 1 of 5 filled: 20%
+        "Investigation outcome not supplied in the police crime records",
+        "Rows rejected from the police crime records",
+        "Police crime records end before the period does",  # latest June 2022, period ends December 2023
+        "No police suspect records supplied",
+        "No local NRM referrals supplied",
+    ]
+    why = gaps.set_index("gap")["why it matters"]
+    assert why["Sector or setting incomplete in the police crime records"].startswith("Filled in for 20% of 5 rows")
+    assert why["Rows rejected from the police crime records"].startswith(
+        "2 rows of crimes.csv could not be used (1 blank; 1 outside the period)")
+    assert "June 2022" in why["Police crime records end before the period does"]
+    # personal columns (mo_text blank, victims' date_of_birth blank) are never gaps
+    assert not gaps["gap"].str.contains("Modus operandi|birth", case=False).any()
+
+
+def test_data_quality_gap_counts_follow_the_edition(small):
+    gaps = partnership.data_quality_gaps(small, protect=Protector("partner", Disclosure(threshold=5)))
+    why = gaps.set_index("gap")["why it matters"]
+    assert why["Rows rejected from the police crime records"].startswith(
+        "fewer than 5 rows of crimes.csv could not be used (fewer than 5 blank; fewer than 5 outside the period)")
+
+
+def test_intelligence_gaps_are_open_register_gaps_then_data_quality(small):
+    gaps = partnership.intelligence_gaps(small)
+    register = gaps[gaps["source of the gap"] == "partnership register"]
+    assert register["gap"].tolist() == ["Survivor outcomes", "County lines across borders"]  # 'Care work' closed
+    assert register["status"].tolist() == ["Open", NR]
+    assert len(gaps) == 2 + len(partnership.data_quality_gaps(small))
+    assert list(gaps.columns) == ["gap", "why it matters", "possible source", "owner", "status", "source of the gap"]
+
+
+def test_themes_most_pressing_first_and_vulnerabilities_matched_by_what_they_say(small):
+    assert partnership.themes(small) == ["Intelligence", "Victim support", "Labour exploitation", "County lines",
+                                         "Governance"]
+    found = partnership.assets_and_vulnerabilities(small)
+    assert list(found) == [*partnership.themes(small), partnership.CROSS_CUTTING]
+    assert found["Governance"]["assets"]["asset"].tolist() == ["Coordinator", "Mystery"]
+    assert found["Governance"]["vulnerabilities"]["vulnerability"].tolist() == ["Loss of coordinator funding"]
+    assert found["Victim support"]["vulnerabilities"]["vulnerability"].tolist() == ["Survivor outcomes"]
+    assert found["County lines"]["vulnerabilities"]["vulnerability"].tolist() == ["County lines across borders"]
+    assert found["Intelligence"]["assets"].empty
+    assert sorted(found[partnership.CROSS_CUTTING]["vulnerabilities"]["vulnerability"]) == [
+        "Exploitation moving online", "NRM backlog", "Staff turnover", "Unrated"]
+    summary = partnership.theme_summary(small).set_index("theme")
+    assert summary.loc["Intelligence", ["open actions", "open High priority actions"]].tolist() == [1, 1]
+    assert summary.loc["Governance", ["assets", "risks", "open intelligence gaps"]].tolist() == [2, 1, 0]
+
+
+def test_key_insights_reuse_the_sections_bullets_and_count_types(small):
+    from pplib import national
+    lines = partnership.key_insights(small, year=2023, compare_from="2023-Q1", compare_to="2023-Q4")
+    assert lines[:len(analyse.headline_bullets(small))] == analyse.headline_bullets(small)
+    partner = Protector("partner", Disclosure(threshold=5))
+    headline = analyse.headline_bullets(small, partner)
+    assert partnership.key_insights(small, partner, 2023, "2023-Q1", "2023-Q4")[:len(headline)] == headline
+    assert ("Recorded crimes by primary exploitation type: labour exploitation 3 (75%); "
+            "criminal exploitation 1 (25%).") in lines
+    assert f"Nationally (UK, published NRM statistics): {national.national_bullets(2023)[0]}" in lines
+    assert any(line.startswith("Nottinghamshire Police made ") for line in lines)
+    gaps = partnership.intelligence_gaps(small)
+    assert lines[-1] == (f"{len(gaps)} intelligence gaps are not yet closed: 2 from the partnership's register "
+                         f"and {len(gaps) - 2} shown by the quality of the data (section 1.3).")
+    partner = partnership.crimes_by_type_bullet(small, Protector("partner", Disclosure(threshold=5)))
+    assert partner == ("Recorded crimes by primary exploitation type: labour exploitation [c]; "
+                       "criminal exploitation [c].")
+
+
+def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_path):
+    parameters = {"locality": "/somewhere", "output_dir": "/out", "edition": "internal", "run_id": None}
+    record = partnership.provenance(small, parameters)
+    inputs = record["inputs"].set_index("input")
+    base = small.locality.base_dir
+    for name, kind in (("crimes.csv", "crimes"), ("victims.csv", "victims"), ("risks.csv", "risks"),
+                       ("locality.yaml", "configuration")):
+        content = (base / name).read_bytes()
+        assert inputs.loc[kind, "sha256"] == hashlib.sha256(content).hexdigest()
+        assert inputs.loc[kind, "bytes"] == len(content)
+    assert inputs.loc["crimes", "rows read"] == str(small.loaded["crimes"].rows_read)
+    assert (record["inputs"]["input"] == "reference").any()
+    run_id = record["run"].set_index("item").loc["run id", "value"]
+    assert re.fullmatch(r"[0-9a-f]{16}", run_id)
+    # the same inputs and parameters give the same id, wherever they are; other parameters another
+    moved = {**parameters, "locality": "/elsewhere", "output_dir": str(tmp_path)}
+    assert partnership.derive_run_id(record["inputs"], moved) == run_id
+    assert partnership.derive_run_id(record["inputs"], {**parameters, "edition": "partner"}) != run_id
+    assert partnership.provenance(small, parameters, run_id="given")["run"]["value"].iloc[0] == "given"
+    versions = record["versions"].set_index("package")["version"]
+    assert {"python", "pplib", "pandas", "numpy", "matplotlib", "geopandas", "papermill", "nbconvert",
+            "pandera"} <= set(versions.index)
+
+
+def test_earlier_tables_are_read_as_saved_without_the_appendix_own(tmp_path):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "a.csv").write_text("area,count\nNA,007\n", encoding="utf-8")
+    (tables / "appendix_run.csv").write_text("item,value\nrun id,x\n", encoding="utf-8")
+    (tables / "captions.csv").write_text("file,table,caption\na.csv,Table A,Caption A\n"
+                                         "gone.csv,Gone,Missing file\nappendix_run.csv,Appendix: run,Run\n",
+                                         encoding="utf-8")
+    found = partnership.earlier_tables(tmp_path)
+    assert [(name, caption) for name, caption, _ in found] == [("Table A", "Caption A")]
+    assert found[0][2].to_dict("records") == [{"area": "NA", "count": "007"}]
+    assert partnership.earlier_tables(tmp_path / "nothing") == []
+
+
+def test_ledger_and_problem_summaries_hold_counts_only(small):
+    ledger = partnership.ledger_summary(small).set_index("source")
+    assert ledger.loc["crimes"].to_dict() == {"used": 4, "merged": 0, "rejected": 2, "rows": 6}
+    problems = partnership.problems_summary(small)
+    assert list(problems.columns) == ["source", "column", "severity", "invalid values"]
+
+
+# --- the notebooks, end to end ------------------------------------------------------------------
+
+def _text(page: str) -> str:
+    """What a reader sees: tags, styles and scripts removed, entities decoded."""
+    visible = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", visible)))
+
+
+@pytest.fixture(scope="module")
+def notts():
+    from pplib.paths import LOCALITIES_DIR
+    folder = LOCALITIES_DIR / "nottinghamshire"
+    return folder, load_locality_data(load_locality(folder))
+
+
+def _run(notts, section, tmp_path):
+    result = run_section(notts[0], section, tmp_path)
+    return _text(result.html.read_text(encoding="utf-8")), result
+
+
+def test_executive_summary_notebook(notts, tmp_path):
+    text, _ = _run(notts, "executive_summary", tmp_path)
+    data = notts[1]
+    assert "Nottinghamshire: 1. Executive summary" in text
+    for line in partnership.recommendations(data.registers["actions"]):
+        assert line in text
+    assert "Filled in for 76% of 721 rows" in text  # the NRM extract's conclusive grounds decisions
+    top = partnership.risk_table(data.registers["risks"]).iloc[0]
+    assert f"{top['risk']} {top['description']} {top['likelihood']} {top['impact']} {top['score']} High" in text
+    assert partnership.crimes_by_type_bullet(data) in text
+
+
+def test_introduction_notebook(notts, tmp_path):
+    text, _ = _run(notts, "introduction", tmp_path)
+    data = notts[1]
+    assert "Nottinghamshire: 2. Introduction" in text
+    row = analyse.sources_summary(data).set_index("source").loc["crimes"]
+    assert f"{row['file']} Jan 2021 Dec 2023 {row['rows read']} {row['used']} {row['merged']} {row['rejected']}" in text
+    assert "Handling marking: OFFICIAL-SENSITIVE" in text
+    assert Protector("internal").rule() in text
+    assert "Duty to Notify" in text and "MS1" in text and "county lines" in text
+
+
+def test_partnership_progress_notebook(notts, tmp_path):
+    text, result = _run(notts, "partnership_progress", tmp_path)
+    assets = notts[1].registers["assets"]
+    assert "Nottinghamshire: 3. Partnership progress" in text
+    grid = partnership.resilience_grid(assets)
+    for row in grid.itertuples(index=False):
+        assert " ".join(str(v) for v in row) in text  # e.g. "personal 2 0 3 1 0"
+    strands = partnership.four_ps(assets).set_index("strand")["assets"]
+    assert f"Prepare {strands['Prepare']}" in text
+    page = result.html.read_text(encoding="utf-8")
+    assert 'alt="Partnership assets by resilience level and function"' in page
+    assert 'alt="Partnership assets by 4Ps strand"' in page
+
+
+def test_partnership_priorities_notebook(notts, tmp_path):
+    text, _ = _run(notts, "partnership_priorities", tmp_path)
+    data = notts[1]
+    assert "Nottinghamshire: 4. Partnership priorities" in text
+    for theme in partnership.themes(data):
+        assert f"{theme} ¶ Assets and vulnerabilities" in text
+    actions = partnership.actions_by_theme(data.registers["actions"])
+    first = actions.iloc[0]
+    assert f"{first['priority']} {first['action']} {first['owner']} {first['timeframe']} {first['status']}" in text
+    assert "Under-identification of labour exploitation: Few referrals" in text  # a risk under its theme
+
+
+def test_appendix_notebook(notts, tmp_path):
+    folder, data = notts
+    out_dir = tmp_path / "nottinghamshire" / "internal"
+    (out_dir / "tables").mkdir(parents=True)
+    (out_dir / "tables" / "earlier.csv").write_text("type,crimes\nlabour,147\n", encoding="utf-8")
+    (out_dir / "tables" / "captions.csv").write_text("file,table,caption\nearlier.csv,An earlier table,"
+                                                     "Written by another section.\n", encoding="utf-8")
+    text, _ = _run(notts, "appendix", tmp_path)
+    assert "Nottinghamshire: 8. Appendix" in text
+    assert "Table: An earlier table. Written by another section. type crimes labour 147" in text
+    for name in ("locality.yaml", data.loaded["crimes"].path.name, data.loaded["assets"].path.name):
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() in text
+    parameters = {"locality": str(folder), "output_dir": str(out_dir), "edition": "internal", "run_id": None}
+    run_id = partnership.derive_run_id(partnership.input_files(data), parameters)
+    assert f"Run id: {run_id}" in text
+    assert "crimes 398 12 0 410" in text  # rows by source and status
+    assert "pandas 3." in text
