@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 
 from pplib import boundaries, compare
+from pplib.config import Disclosure
+from pplib.protect import Protector
 from pplib.charts import PALETTE  # importing charts also selects the headless backend and the house style
 from pplib.forces import england_and_wales, force_by_code
 from pplib.paths import REFERENCE_DIR
@@ -283,23 +285,20 @@ def place_records(frame: pd.DataFrame, level: str, force_code: str) -> pd.DataFr
 
 # --- counts, rates, suppression --------------------------------------------------
 
-def _threshold(suppressed) -> int | None:
-    """Accept a threshold, a Disclosure config (its threshold) or None (no suppression)."""
-    if suppressed is None:
-        return None
-    return int(getattr(suppressed, "threshold", suppressed))
+def _protector(suppressed) -> Protector | None:
+    """A Protector, a threshold or a Disclosure config (maps then suppress as the partner edition does), or None."""
+    if suppressed is None or isinstance(suppressed, Protector):
+        return suppressed
+    threshold = int(getattr(suppressed, "threshold", suppressed))
+    return Protector("partner", Disclosure(threshold=threshold, method="suppress"))
 
 
-def suppression_flags(counts: pd.Series, threshold: int | None) -> pd.Series:
-    """Counts from 1 to threshold-1 are suppressed; if that hides only one area, the next smallest
-    is hidden too, so the hidden count cannot be worked out from a published total."""
-    flags = pd.Series(False, index=counts.index)
-    if not threshold:
-        return flags
-    flags = counts.between(1, threshold - 1)
-    if flags.sum() == 1 and len(counts) > 1:
-        flags[counts[~flags].sort_values(kind="stable").index[0]] = True
-    return flags
+def suppression_flags(counts: pd.Series, protector: Protector | None, name: str = "map") -> pd.Series:
+    """Which area counts the edition withholds (pplib.protect: primary and secondary suppression)."""
+    if protector is None or not protector.partner:
+        return pd.Series(False, index=counts.index)
+    protected = protector.table(pd.DataFrame({"count": counts}), name, counts=["count"])
+    return protected["count"].isna() & counts.notna()
 
 
 def area_counts(frame: pd.DataFrame, level: str, force_code: str, suppressed=None
@@ -315,8 +314,9 @@ def area_counts(frame: pd.DataFrame, level: str, force_code: str, suppressed=Non
     counts = placed["area_code"].value_counts()
     table = areas.assign(count=areas["area_code"].map(counts).fillna(0).astype(int))
     table["rate_per_100k"] = (table["count"] * PER / table["population"].astype("Float64")).astype("Float64")
-    threshold = _threshold(suppressed)
-    table["suppressed"] = suppression_flags(table["count"], threshold)
+    protector = _protector(suppressed)
+    threshold = protector.disclosure.threshold if protector is not None and protector.partner else None
+    table["suppressed"] = suppression_flags(table["count"], protector, f"{LEVELS[level]} counts")
     table = table[["area_code", "area_name", "count", "population", "rate_per_100k", "suppressed", "note"]]
     unmatched = (placed[placed["area_code"].isna()].groupby(["kind", "reason"]).size().rename("count")
                  .reset_index().sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True))

@@ -22,7 +22,7 @@ from IPython.display import HTML, Markdown, display
 
 from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, load_locality_data, write_quality_reports
-from pplib.protect import EDITIONS, Protector
+from pplib.protect import EDITIONS, Protector, render
 
 
 def slugify(text: str) -> str:
@@ -45,35 +45,48 @@ class Section:
         write_quality_reports(data, self.output_dir, record_level=not self.protect.partner)
         return data
 
-    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:
+    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False,
+              groups: list[list[str]] | None = None) -> None:
         """Show a table with its caption and save it as tables/<name>.csv.
 
         Tables of counts from local records pass through disclosure control; `public=True` marks
         published figures (national statistics), which are shown as published.
         """
-        if not public:
-            frame = self.protect.table(frame, name)
-        tables = self.output_dir / "tables"
-        tables.mkdir(parents=True, exist_ok=True)
-        file_name = f"{slugify(name)}.csv"
-        frame.to_csv(tables / file_name, index=False, lineterminator="\n")
-        _record_caption(tables, file_name, name, caption)
-        display(HTML(f"<p class='pp-caption'><strong>Table: {html.escape(name)}.</strong> {html.escape(caption)}</p>"))
-        display(HTML(_whole_numbers(frame).to_html(index=False, na_rep="", classes="pp-table", border=0,
-                                                   float_format=lambda v: f"{v:,.1f}")))
+        self._emit(name, frame if public else self._protected(frame, name, groups), caption, public)
 
     def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "",
-             public: bool = False) -> None:
+             public: bool = False, groups: list[list[str]] | None = None) -> None:
         """A table and, when there is something to draw, its chart (drawn from the protected table);
         a plain statement when there is nothing."""
         numbers = frame.select_dtypes("number")
         if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
-        shown = frame if public else self.protect.table(frame, name)
-        self.table(name, shown, caption, public=True)
+        shown = frame if public else self._protected(frame, name, groups)
+        self._emit(name, shown, caption, public)
         if chart is not None:
             self.chart(chart(shown))
+
+    def _protected(self, frame: pd.DataFrame, name: str, groups=None) -> pd.DataFrame:
+        """The edition's safe copy of a table of local counts; what was suppressed goes to the disclosure log.
+
+        `groups`: key columns whose cells add up to a published total (see Protector.table)."""
+        logged = len(self.protect.log)
+        safe = self.protect.table(frame, name, groups=groups)
+        if len(self.protect.log) > logged:
+            _append_csv(self.output_dir / "disclosure_log.csv", self.protect.log[logged:])
+        return safe
+
+    def _emit(self, name: str, frame: pd.DataFrame, caption: str, public: bool) -> None:
+        tables = self.output_dir / "tables"
+        tables.mkdir(parents=True, exist_ok=True)
+        file_name = f"{slugify(name)}.csv"
+        shown = render(frame)
+        shown.to_csv(tables / file_name, index=False, lineterminator="\n")
+        _record_caption(tables, file_name, name, caption, public)
+        display(HTML(f"<p class='pp-caption'><strong>Table: {html.escape(name)}.</strong> {html.escape(caption)}</p>"))
+        display(HTML(_whole_numbers(shown).to_html(index=False, na_rep="", classes="pp-table", border=0,
+                                                   float_format=lambda v: f"{v:,.1f}")))
 
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
@@ -118,15 +131,21 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _record_caption(tables: Path, file_name: str, name: str, caption: str) -> None:
+def _append_csv(path: Path, rows: list[dict]) -> None:
+    frame = pd.DataFrame(rows)
+    frame.to_csv(path, mode="a", header=not path.exists(), index=False, lineterminator="\n")
+
+
+def _record_caption(tables: Path, file_name: str, name: str, caption: str, public: bool) -> None:
+    """tables/captions.csv: each table's title, caption and whether it holds published figures only."""
     index = tables / "captions.csv"
     rows = []
     if index.exists():
         with index.open(encoding="utf-8", newline="") as handle:
             rows = [r for r in csv.DictReader(handle) if r["file"] != file_name]
-    rows.append({"file": file_name, "table": name, "caption": caption})
+    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if public else "no"})
     with index.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption"], lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption", "published"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 
