@@ -142,8 +142,12 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str, publi
     rows = []
     if index.exists():
         with index.open(encoding="utf-8", newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if r["file"] != file_name]
-    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if public else "no"})
+            rows = list(csv.DictReader(handle))
+    earlier = [r for r in rows if r["file"] == file_name]
+    # A table shown again (the appendix) keeps what it was: local counts stay marked as local.
+    published = public and all(r["published"] == "yes" for r in earlier)
+    rows = [r for r in rows if r["file"] != file_name]
+    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no"})
     with index.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption", "published"], lineterminator="\n")
         writer.writeheader()
