@@ -46,33 +46,33 @@ class Section:
         return data
 
     def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False,
-              groups: list[list[str]] | None = None) -> None:
+              **protection) -> None:
         """Show a table with its caption and save it as tables/<name>.csv.
 
         Tables of counts from local records pass through disclosure control; `public=True` marks
         published figures (national statistics), which are shown as published.
         """
-        self._emit(name, frame if public else self._protected(frame, name, groups), caption, public)
+        self._emit(name, frame if public else self._protected(frame, name, **protection), caption, public)
 
     def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "",
-             public: bool = False, groups: list[list[str]] | None = None) -> None:
+             public: bool = False, **protection) -> None:
         """A table and, when there is something to draw, its chart (drawn from the protected table);
         a plain statement when there is nothing."""
         numbers = frame.select_dtypes("number")
         if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
-        shown = frame if public else self._protected(frame, name, groups)
+        shown = frame if public else self._protected(frame, name, **protection)
         self._emit(name, shown, caption, public)
         if chart is not None:
             self.chart(chart(shown))
 
-    def _protected(self, frame: pd.DataFrame, name: str, groups=None) -> pd.DataFrame:
+    def _protected(self, frame: pd.DataFrame, name: str, **protection) -> pd.DataFrame:
         """The edition's safe copy of a table of local counts; what was suppressed goes to the disclosure log.
 
-        `groups`: key columns whose cells add up to a published total (see Protector.table)."""
+        `protection`: Protector.table's counts, groups, across and derived (which totals are known)."""
         logged = len(self.protect.log)
-        safe = self.protect.table(frame, name, groups=groups)
+        safe = self.protect.table(frame, name, **protection)
         if len(self.protect.log) > logged:
             _append_csv(self.output_dir / "disclosure_log.csv", self.protect.log[logged:])
         return safe
