@@ -241,7 +241,11 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     result.report = str(out_dir / "report.html")
     if pdf:
         from pplib.browser import html_to_pdf
-        result.pdf = str(html_to_pdf(out_dir / "report.html", out_dir / "report.pdf"))
+        try:
+            result.pdf = str(html_to_pdf(out_dir / "report.html", out_dir / "report.pdf"))
+        except Exception as exc:
+            exc.pplib_section = "PDF"
+            raise
     result.status = "built" if result.built else "up to date"
     (out_dir / "parameters.json").write_text(json.dumps({**parameters, "edition": edition,
                                                          "sections": list(sections)}, indent=2), encoding="utf-8")

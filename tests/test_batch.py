@@ -115,3 +115,26 @@ def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
                         lambda *a, **k: (_ for _ in ()).throw(ValueError("a real bug")))
     with pytest.raises(ValueError, match="a real bug"):
         build_module._execute(Path("x.ipynb"), tmp_path / "y.ipynb", {}, tmp_path)
+
+
+def test_pdf_option_prints_the_report_with_the_marking_on_every_page(tmp_path):
+    from pplib import browser
+    try:
+        browser.find_browser()
+    except browser.BrowserMissing as exc:
+        pytest.skip(str(exc))
+    from pypdf import PdfReader
+    [result] = build([LOCALITIES_DIR / "dyfed-powys"], ("national_picture",), tmp_path, editions=("partner",),
+                     pdf=True)
+    pages = PdfReader(result.pdf).pages
+    assert len(pages) >= 3
+    assert all(page.extract_text().count("OFFICIAL-SENSITIVE") >= 2 for page in pages)
+    assert 'href="dyfed-powys/partner/report.pdf"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_missing_browser_is_a_clear_failure_of_that_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("PPLIB_BROWSER", str(tmp_path / "no-such-browser"))
+    [result] = build([LOCALITIES_DIR / "dyfed-powys"], ("national_picture",), tmp_path, editions=("partner",),
+                     pdf=True)
+    assert result.status == "failed" and result.error.startswith("BrowserMissing")
+    assert result.failed_section == "PDF"
