@@ -322,7 +322,7 @@ def vulnerabilities(data) -> pd.DataFrame:
     gaps = open_gaps(register(data, "intelligence_gaps"))
     rows = pd.concat([
         pd.DataFrame({"kind": "risk", "vulnerability": risks["risk"], "description": risks["description"],
-                      "rating or status": "risk rated " + risks["rating"], "owner": risks["owner"],
+                      "rating or status": "risk rated " + risks["rating"].astype(str), "owner": risks["owner"],
                       "_about": _about(risks, ["risk", "description"])}),
         pd.DataFrame({"kind": "intelligence gap", "vulnerability": gaps["gap"].map(_text),
                       "description": gaps["description"].map(_text),
