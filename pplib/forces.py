@@ -48,19 +48,18 @@ def england_and_wales() -> tuple[Force, ...]:
     return tuple(f for f in all_forces() if f.country in ("England", "Wales") and f.territorial)
 
 
-def force_by_code(code: str) -> Force:
+def _find(attribute: str, value: str, what: str) -> Force:
     for force in all_forces():
-        if force.code == code:
+        if getattr(force, attribute) == value:
             return force
-    close = difflib.get_close_matches(code, [f.code for f in all_forces()], n=3)
+    close = difflib.get_close_matches(value, [getattr(f, attribute) for f in all_forces()], n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise KeyError(f"unknown police force code '{code}'{hint} (see {FORCES_CSV.name})")
+    raise KeyError(f"unknown police force {what} '{value}'{hint} (see {FORCES_CSV.name})")
+
+
+def force_by_code(code: str) -> Force:
+    return _find("code", code, "code")
 
 
 def force_by_slug(slug: str) -> Force:
-    for force in all_forces():
-        if force.slug == slug:
-            return force
-    close = difflib.get_close_matches(slug, [f.slug for f in all_forces()], n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise KeyError(f"unknown police force '{slug}'{hint}")
+    return _find("slug", slug, "name")

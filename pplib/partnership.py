@@ -177,14 +177,19 @@ def theme_name(value) -> str:
 
 # --- section 3: partnership progress ------------------------------------------------
 
-def resilience_grid(assets: pd.DataFrame) -> pd.DataFrame:
-    """Count of assets per resilience level (rows) and function (columns), every cell shown, zeros included."""
-    frame = normalised_assets(assets)
-    counts = frame.groupby(["level", "function"]).size()
+def _cross_count(frame: pd.DataFrame, rows: str, columns: str, row_order, column_order) -> pd.DataFrame:
+    """Counts of `rows` x `columns` with every listed value (and 'not recorded') present, zeros included."""
+    counts = frame.groupby([rows, columns]).size()
     grid = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
-    grid = grid.reindex(index=[*LEVELS, NOT_RECORDED], columns=[*FUNCTIONS, NOT_RECORDED], fill_value=0)
+    grid = grid.reindex(index=[*row_order, NOT_RECORDED], columns=[*column_order, NOT_RECORDED], fill_value=0)
     grid = grid.fillna(0).astype(int)
     grid.columns.name = None
+    return grid
+
+
+def resilience_grid(assets: pd.DataFrame) -> pd.DataFrame:
+    """Count of assets per resilience level (rows) and function (columns), every cell shown, zeros included."""
+    grid = _cross_count(normalised_assets(assets), "level", "function", LEVELS, FUNCTIONS)
     return grid.rename_axis("level").reset_index()
 
 
@@ -421,15 +426,10 @@ def recommendations(actions: pd.DataFrame) -> list[str]:
 
 def actions_summary(actions: pd.DataFrame) -> pd.DataFrame:
     """Actions by priority (rows) and status (columns), with totals."""
-    table = actions_by_theme(actions)
-    counts = table.groupby(["priority", "status"]).size()
-    grid = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
-    grid = grid.reindex(index=[*PRIORITIES, NOT_RECORDED], columns=[*STATUSES, NOT_RECORDED], fill_value=0)
-    grid = grid.fillna(0).astype(int)
+    grid = _cross_count(actions_by_theme(actions), "priority", "status", PRIORITIES, STATUSES)
     grid = grid.loc[(grid.sum(axis=1) > 0) | grid.index.isin(PRIORITIES),
                     (grid.sum(axis=0) > 0) | grid.columns.isin(STATUSES)]
     grid["all"] = grid.sum(axis=1)
-    grid.columns.name = None
     return grid.rename_axis("priority").reset_index()
 
 
