@@ -50,14 +50,20 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _root_flag() -> list[str]:
+    """JupyterLab refuses to run as root (containers, some CI) unless told to."""
+    return ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+
+
 def main(argv: list[str]) -> int:
     commands = {
         "build": ["-m", "pplib.cli", "build"],
         "test": ["-m", "pytest", "-n", "2"],
         "pplib": ["-m", "pplib.cli"],  # any other pplib command, e.g. `tasks.py pplib generate-sample`
+        "lab": ["-m", "jupyterlab", f"--notebook-dir={ROOT}", *_root_flag()],
     }
     if not argv or argv[0] not in commands:
-        print("usage: python tasks.py build|test|pplib [extra arguments]", file=sys.stderr)
+        print("usage: python tasks.py build|test|lab|pplib [extra arguments]", file=sys.stderr)
         return 2
     python = ensure_environment()
     return subprocess.run([str(python), *commands[argv[0]], *argv[1:]], cwd=ROOT, env=_env()).returncode

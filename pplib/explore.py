@@ -1,0 +1,178 @@
+"""Interactive exploration in JupyterLab: pick the locality, period, exploitation type and breakdown,
+and the chart, table and map update in place.
+
+It calls the same pplib functions as the report, so what an analyst sees here matches what
+partners get (in the internal edition: explorers hold the data). Loading and cleaning a locality
+is the slow part, so it is cached; a change of control only re-counts.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from pplib import analyse, boundaries, charts, maps
+from pplib.config import load_locality
+from pplib.dataset import LocalityData, load_locality_data
+from pplib.paths import LOCALITIES_DIR
+
+log = logging.getLogger(__name__)
+
+ALL_TYPES = "all types"
+# breakdown label -> (records counted, column); 'area' and 'quarter' are computed, not columns.
+BREAKDOWNS = {
+    "age group (victims)": ("victims", "age_group"),
+    "age band (victims)": ("victims", "age_band"),
+    "sex (victims)": ("victims", "sex"),
+    "nationality (victims)": ("victims", "nationality"),
+    "age group (suspects)": ("suspects", "age_group"),
+    "sex (suspects)": ("suspects", "sex"),
+    "nationality (suspects)": ("suspects", "nationality"),
+    "area (crimes by district)": ("crimes", "area"),
+    "quarter (crimes)": ("crimes", "quarter"),
+}
+
+
+def sample_localities() -> dict[str, Path]:
+    return {p.parent.name: p.parent for p in sorted(LOCALITIES_DIR.glob("*/locality.yaml"))}
+
+
+def _stamp(folder: Path) -> tuple:
+    """The locality's files and their modification times: a changed file means reloading."""
+    locality = load_locality(folder)
+    files = [locality.base_dir / "locality.yaml", *(locality.source_path(k) for k in locality.sources)]
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+@lru_cache(maxsize=8)
+def _load(folder: str, stamp: tuple) -> LocalityData:
+    log.info("loading %s", folder)
+    return load_locality_data(load_locality(folder))
+
+
+def cached_data(folder: Path) -> LocalityData:
+    """The locality's cleaned records, loaded once per version of its files."""
+    return _load(str(Path(folder).resolve()), _stamp(Path(folder)))
+
+
+def quarters_of(data: LocalityData) -> list[str]:
+    return analyse.crimes_by_quarter(data)["quarter"].tolist()
+
+
+def select(data: LocalityData, kind: str, quarters: tuple[str, str], exploitation_type: str) -> pd.DataFrame:
+    """The records of one kind within the quarters and of the type (people via their crime's type)."""
+    records = getattr(data, kind)
+    if kind == "crimes":
+        in_period = records["quarter"].between(*quarters)
+    else:
+        crime_quarter = records["crime_key"].map(data.crimes.set_index("crime_key")["quarter"])
+        in_period = crime_quarter.between(*quarters)
+    records = records[in_period]
+    return records if exploitation_type == ALL_TYPES else analyse.of_type(records, exploitation_type)
+
+
+def breakdown_table(data: LocalityData, breakdown: str, quarters: tuple[str, str], exploitation_type: str,
+                    ) -> pd.DataFrame:
+    """The counts behind the chart: the same functions the report uses."""
+    kind, column = BREAKDOWNS[breakdown]
+    records = select(data, kind, quarters, exploitation_type)
+    if column == "area":
+        table, _ = maps.area_counts(records, "lad", data.locality.force_code)
+        return table[["area_code", "area_name", "count", "rate_per_100k"]]
+    if column == "quarter":
+        table = analyse.crimes_by_quarter(data, records)
+        return table[table["quarter"].between(*quarters)].reset_index(drop=True)
+    return analyse.profile(records, column)
+
+
+class Explorer:
+    """The controls and the outputs they drive. `explorer.table` holds the counts on show."""
+
+    def __init__(self, locality: str | Path | None = None):
+        choices = sample_localities()
+        if locality is not None:
+            folder = Path(locality).resolve()
+            choices = {folder.name: folder, **{k: v for k, v in choices.items() if v != folder}}
+        self.locality = widgets.Dropdown(options=list(choices.items()), description="Locality")
+        self.period = widgets.SelectionRangeSlider(options=["-"], index=(0, 0), description="Quarters",
+                                                   layout=widgets.Layout(width="32em"))
+        self.exploitation_type = widgets.Dropdown(options=[ALL_TYPES], description="Type")
+        self.breakdown = widgets.Dropdown(options=list(BREAKDOWNS), description="Breakdown",
+                                          layout=widgets.Layout(width="26em"))
+        # Images and HTML (not Output captures): they hold their content in the widget's state, so what is
+        # on show can be read back, and nothing depends on a live kernel to render.
+        self.chart_out, self.map_out = widgets.Image(format="png"), widgets.Image(format="png")
+        self.table_out, self.note = widgets.HTML(), widgets.HTML()
+        self.status = widgets.HTML()
+        self.table = pd.DataFrame()
+        self._resetting = False
+        self._on_locality()
+        self.locality.observe(lambda change: self._on_locality(), names="value")
+        for control in (self.period, self.exploitation_type, self.breakdown):
+            control.observe(lambda change: self.update(), names="value")
+
+    @property
+    def data(self) -> LocalityData:
+        return cached_data(self.locality.value)
+
+    def _on_locality(self) -> None:
+        """A new locality: reset the period and the types to what its records hold, then redraw."""
+        data = self.data
+        quarters = quarters_of(data)
+        self._resetting = True  # one redraw at the end, not one per control changed
+        try:
+            self.period.options = quarters
+            self.period.index = (0, len(quarters) - 1)
+            self.exploitation_type.options = [ALL_TYPES, *analyse.types_present(data)]
+            self.exploitation_type.value = ALL_TYPES
+        finally:
+            self._resetting = False
+        self.update()
+
+    def update(self) -> None:
+        if self._resetting:
+            return
+        data = self.data
+        quarters = tuple(self.period.value)
+        self.table = breakdown_table(data, self.breakdown.value, quarters, self.exploitation_type.value)
+        kind, column = BREAKDOWNS[self.breakdown.value]
+        label = self.exploitation_type.value
+        title = f"{data.locality.name}: {kind} by {self.breakdown.value.split(' (')[0]}, {label}"
+        caption = f"Count of {kind}, {quarters[0]} to {quarters[1]}. Source: {data.locality.name} police records."
+        value = "count" if column == "area" else ("crimes" if column == "quarter" else "people")
+        category = "area_name" if column == "area" else ("quarter" if column == "quarter" else column)
+        self.status.value = f"<b>{int(self.table[value].sum()):,}</b> {kind} selected"
+        has_counts = len(self.table) and self.table[value].sum()
+        self.chart_out.value = _png(charts.bar(self.table, category, value, title, caption)) if has_counts else b""
+        self.table_out.value = self.table.to_html(index=False, na_rep="", border=0)
+        self.map_out.value = _png(self._map()) if boundaries.available(("lad",)) else b""
+        self.note.value = "" if has_counts else "<p>Nothing to draw for this selection.</p>"
+        if not boundaries.available(("lad",)):
+            self.note.value += f"<p>{maps.missing_boundaries_note()}</p>"
+
+    def _map(self):
+        """Crimes of the selection by district (boundaries installed)."""
+        crimes = select(self.data, "crimes", tuple(self.period.value), self.exploitation_type.value)
+        table, _ = maps.area_counts(crimes, "lad", self.data.locality.force_code)
+        return maps.choropleth(table, "lad", "count", "Recorded crimes by district",
+                               f"Count of crimes, {self.period.value[0]} to {self.period.value[1]}.")
+
+    def widget(self) -> widgets.Widget:
+        controls = widgets.VBox([self.locality, self.period, widgets.HBox([self.exploitation_type, self.breakdown]),
+                                 self.status])
+        tabs = widgets.Tab(children=[self.chart_out, self.table_out, self.map_out])
+        for i, name in enumerate(("Chart", "Table", "Map")):
+            tabs.set_title(i, name)
+        return widgets.VBox([controls, self.note, tabs])
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""The explorer's controls drive its outputs, through the same functions as the report."""
+import pytest
+
+from pplib import analyse, maps
+from pplib.explore import ALL_TYPES, Explorer, cached_data, select
+from pplib.paths import LOCALITIES_DIR
+
+
+@pytest.fixture
+def explorer():
+    return Explorer(LOCALITIES_DIR / "dyfed-powys")
+
+
+def test_starts_on_the_given_locality_with_all_its_quarters_and_types(explorer):
+    data = cached_data(LOCALITIES_DIR / "dyfed-powys")
+    assert explorer.locality.label == "dyfed-powys"
+    assert explorer.period.value == ("2021-Q1", "2023-Q4")
+    assert list(explorer.exploitation_type.options) == [ALL_TYPES, *analyse.types_present(data)]
+    expected = analyse.profile(data.victims, "age_group")
+    assert explorer.table.equals(expected)
+
+
+def test_type_breakdown_and_period_change_the_outputs(explorer):
+    data = cached_data(LOCALITIES_DIR / "dyfed-powys")
+    explorer.exploitation_type.value = "labour"
+    labour_victims = analyse.of_type(data.victims, "labour")
+    assert explorer.table.equals(analyse.profile(labour_victims, "age_group"))
+    explorer.breakdown.value = "sex (suspects)"
+    assert explorer.table.equals(analyse.profile(analyse.of_type(data.suspects, "labour"), "sex"))
+    explorer.breakdown.value = "area (crimes by district)"
+    explorer.period.value = ("2022-Q1", "2022-Q4")
+    crimes = data.crimes[(data.crimes["primary_type"] == "labour") & data.crimes["quarter"].between("2022-Q1", "2022-Q4")]
+    expected, _ = maps.area_counts(crimes, "lad", data.locality.force_code)
+    assert explorer.table["count"].tolist() == expected["count"].tolist()
+    assert f"<b>{explorer.table['count'].sum():,}</b> crimes selected" in explorer.status.value
+    explorer.breakdown.value = "quarter (crimes)"
+    assert explorer.table["quarter"].tolist() == ["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"]
+    assert explorer.table["crimes"].sum() == len(crimes)
+
+
+def test_changing_locality_resets_the_controls(explorer):
+    explorer.exploitation_type.value = "labour"
+    explorer.locality.value = LOCALITIES_DIR / "nottinghamshire"
+    assert explorer.exploitation_type.value == ALL_TYPES
+    data = cached_data(LOCALITIES_DIR / "nottinghamshire")
+    assert explorer.table.equals(analyse.profile(data.victims, "age_group"))
+
+
+def test_outputs_are_drawn_and_follow_the_controls(explorer, monkeypatch, tmp_path):
+    first_chart = bytes(explorer.chart_out.value)
+    assert first_chart.startswith(b"\x89PNG") and "<table" in explorer.table_out.value
+    assert "child" in explorer.table_out.value
+    explorer.breakdown.value = "nationality (victims)"
+    assert bytes(explorer.chart_out.value) != first_chart and "United Kingdom" in explorer.table_out.value
+
+
+def test_map_drawn_with_boundaries_and_a_note_without(explorer, shared_boundaries, monkeypatch, tmp_path):
+    explorer.update()
+    assert bytes(explorer.map_out.value).startswith(b"\x89PNG") and "boundaries" not in explorer.note.value
+    monkeypatch.setenv("PPLIB_GEO_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    explorer.update()
+    assert bytes(explorer.map_out.value) == b"" and "pplib boundaries download" in explorer.note.value
+
+
+def test_people_are_selected_by_their_crime_quarter():
+    data = cached_data(LOCALITIES_DIR / "dyfed-powys")
+    victims = select(data, "victims", ("2021-Q1", "2021-Q4"), ALL_TYPES)
+    keys = set(data.crimes.loc[data.crimes["year"] == 2021, "crime_key"])
+    assert set(victims["crime_key"]) <= keys and len(victims) == data.victims["crime_key"].isin(keys).sum()
