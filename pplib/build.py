@@ -67,6 +67,7 @@ class UnitResult:
     error: str = ""
     report: str = ""
     pdf: str = ""
+    name: str = ""  # the locality's name as the report shows it
 
 
 def section_notebook(section: str) -> Path:
@@ -214,7 +215,7 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     """All sections of one locality in one edition, then the assembled report and the tables workbook."""
     locality = load_locality(locality_dir)
     out_dir = locality_out_dir(out_root, locality.slug, edition)
-    result = UnitResult(locality.slug, edition, str(out_dir))
+    result = UnitResult(locality.slug, edition, str(out_dir), name=locality.name)
     parameters = parameters or {}
     upstream = ""
     for section in sections:
@@ -327,8 +328,9 @@ def write_index(results: list[UnitResult], out_root: Path) -> Path:
             if (Path(r.out_dir) / "tables.xlsx").exists():
                 links.append(f'<a href="{base}/tables.xlsx">tables (Excel)</a>')
         detail = (f"failed in <code>{html.escape(r.failed_section or 'setup')}</code>: {html.escape(r.error)}"
-                  if r.status == "failed" else html.escape(", ".join(r.built) or "nothing changed"))
-        rows.append(f"<tr class='pp-{r.status.replace(' ', '-')}'><td>{html.escape(r.locality)}</td>"
+                  if r.status == "failed" else
+                  f"{len(r.built)} section{'s' if len(r.built) != 1 else ''} rebuilt, {len(r.skipped)} unchanged")
+        rows.append(f"<tr class='pp-{r.status.replace(' ', '-')}'><td>{html.escape(r.name or r.locality)}</td>"
                     f"<td>{r.edition}</td><td>{r.status}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
     page = INDEX_TEMPLATE.format(rows="\n".join(rows), built=sum(r.status != "failed" for r in results),
                                  failed=sum(r.status == "failed" for r in results))
