@@ -92,7 +92,7 @@ def headline_bullets(data, protect: Protector | None = None) -> list[str]:
     years = crimes_by_year(data)
     if len(years) >= 2 and years["crimes"].iloc[-2] > 0:
         last, prev = years.iloc[-1], years.iloc[-2]
-        shown = p.count(int(last["crimes"])), p.count(int(prev["crimes"]))
+        shown = tuple(table_cell(years, "year", row["year"], "crimes", p) for row in (last, prev))
         if all(text.replace(",", "").isdigit() for text in shown):  # no change quoted from a suppressed count
             change = 100 * (last["crimes"] - prev["crimes"]) / prev["crimes"]
             direction = "more" if change >= 0 else "fewer"
@@ -173,6 +173,21 @@ def share(part: int, whole: int, protect: Protector | None = None) -> str:
     return (protect or INTERNAL).share(part, whole)
 
 
+def table_cell(table: pd.DataFrame, key_column: str, key, value_column: str, protect: Protector | None = None) -> str:
+    """A count for a sentence exactly as the same table shows it in this edition: a count withheld from
+    the table (secondary suppression included) is withheld from the sentence too."""
+    p = protect or INTERNAL
+    if not p.partner:
+        return p.count(int(table.loc[table[key_column] == key, value_column].iloc[0]))
+    protected = Protector(p.edition, p.disclosure).table(table, "sentence")  # scratch: keeps the log clean
+    row = protected.index[protected[key_column] == key][0]
+    return p.cell(protected, row, value_column)
+
+
+def _share_of_cell(text: str, part: int, whole: int, p: Protector) -> str:
+    return p.share(part, whole) if text.replace(",", "").isdigit() else "n/a"
+
+
 def type_bullets(data, exploitation_type: str, protect: Protector | None = None) -> list[str]:
     p = protect or INTERNAL
     crimes = of_type(data.crimes, exploitation_type)
@@ -180,15 +195,23 @@ def type_bullets(data, exploitation_type: str, protect: Protector | None = None)
     label = type_label(exploitation_type)
     if crimes.empty:
         return [f"No crimes with {label} as the primary type were recorded in the period."]
-    lines = [f"{counted(len(crimes), 'crime', protect=p)} ({p.share(len(crimes), len(data.crimes))} of all recorded) "
+    shown = table_cell(crimes_by_type(data), "primary_type", exploitation_type, "crimes", p)
+    noun = "crime" if shown == "1" else "crimes"
+    lines = [f"{shown} {noun} ({_share_of_cell(shown, len(crimes), len(data.crimes), p)} of all recorded) "
              f"had {label} as the primary type, with {counted(len(victims), 'victim', protect=p)} linked to them."]
     if len(victims):
-        children = int((victims["age_group"] == "child").sum())
-        female = int((victims["sex"] == "female").sum())
-        top = victims["nationality"].value_counts()
-        lines.append(f"Of the victims, {p.count(children)} ({p.share(children, len(victims))}) were children and "
-                     f"{p.count(female)} ({p.share(female, len(victims))}) female; the most common nationality was "
-                     f"{top.index[0]} ({p.count(int(top.iloc[0]))}).")
+        ages, sexes = profile(victims, "age_group"), profile(victims, "sex")
+        nations = profile(victims, "nationality")
+        children = (table_cell(ages, "age_group", "child", "people", p)
+                    if "child" in set(ages["age_group"]) else "0")
+        female = table_cell(sexes, "sex", "female", "people", p) if "female" in set(sexes["sex"]) else "0"
+        top = nations.sort_values("people", ascending=False).iloc[0]["nationality"]
+        n_children = int((victims["age_group"] == "child").sum())
+        n_female = int((victims["sex"] == "female").sum())
+        lines.append(f"Of the victims, {children} ({_share_of_cell(children, n_children, len(victims), p)}) were "
+                     f"children and {female} ({_share_of_cell(female, n_female, len(victims), p)}) female; "
+                     f"the most common nationality was {top} "
+                     f"({table_cell(nations, 'nationality', top, 'people', p)}).")
     if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
         flagged = int(crimes["county_lines"].fillna(False).sum())
         lines.append(f"{p.count(flagged)} of these crimes ({p.share(flagged, len(crimes))}) were flagged as "

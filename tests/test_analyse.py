@@ -76,3 +76,18 @@ def test_empty_locality(tmp_path):
     assert analyse.crimes_by_year(data)["crimes"].sum() == 0
     assert analyse.types_present(data) == []
     assert analyse.profile(data.victims, "sex").empty
+
+
+def test_sentences_withhold_what_the_tables_withhold(tmp_path):
+    """A count hidden from a table by secondary suppression is not stated in a sentence either."""
+    from pplib.config import Disclosure
+    from pplib.protect import Protector
+    crimes = ([crime(f"L{i}", types="Labour") for i in range(20)] + [crime(f"C{i}", types="criminal") for i in range(9)]
+              + [crime("S1", types="sexual")])
+    data = load_locality_data(load_locality(make_locality(tmp_path / "loc", crimes, [])))
+    partner = Protector("partner", Disclosure(threshold=5))
+    table = partner.table(analyse.crimes_by_type(data), "types")
+    assert table.set_index("primary_type")["crimes"].isna()[["sexual", "criminal"]].all()  # 1 primary, 9 secondary
+    assert analyse.type_bullets(data, "criminal", partner)[0].startswith("[c] crimes (n/a of all recorded)")
+    assert analyse.type_bullets(data, "labour", partner)[0].startswith("20 crimes (67% of all recorded)")
+    assert analyse.type_bullets(data, "criminal")[0].startswith("9 crimes (30% of all recorded)")
