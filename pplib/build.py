@@ -8,13 +8,16 @@ re-run rebuilds only what failed or whose inputs changed.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import html
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
+import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,8 +25,12 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from multiprocessing.util import Finalize
+
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
 from pplib.config import load_locality
@@ -175,15 +182,78 @@ def _is_kernel_start_race(exc: Exception) -> bool:
                                    "Kernel died before replying", "ZMQError"))
 
 
+# One kernel per process, kept across notebooks: starting a kernel and importing pandas, matplotlib
+# and geopandas in it costs seconds, more than most sections take to run.
+_kernel: AsyncKernelManager | None = None
+_kernel_pid = 0
+RESET_TAG = "pplib-reset"
+# Settings a kept kernel takes afresh from the build for each notebook (it started with older ones).
+KERNEL_ENVIRONMENT = ("XDG_CACHE_HOME",)
+_KERNEL_HOME = Path(tempfile.gettempdir())  # where the kept kernel starts; each notebook then moves to its own
+
+
+def _persistent_kernel() -> AsyncKernelManager:
+    global _kernel, _kernel_pid
+    if _kernel is not None and _kernel_pid != os.getpid():
+        _kernel = None  # a forked copy of the parent's kernel manager: it belongs to the parent, not here
+    if _kernel is None:
+        _kernel, _kernel_pid = AsyncKernelManager(kernel_name=KERNEL), os.getpid()
+        Finalize(_kernel, _shutdown_kernel, args=(_kernel,), exitpriority=10)  # worker processes
+        atexit.register(_shutdown_kernel, _kernel)  # the main process
+    return _kernel
+
+
+def _shutdown_kernel(manager: AsyncKernelManager) -> None:
+    try:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - shutting down at exit: nothing more to do
+        pass
+
+
+def _discard_kernel() -> None:
+    """After a kernel failure, start afresh next time."""
+    global _kernel
+    if _kernel is not None:
+        _shutdown_kernel(_kernel)
+    _kernel = None
+
+
+def _with_reset_cell(notebook: Path, cwd: Path) -> nbformat.NotebookNode:
+    """The notebook with a first cell that moves the kept kernel into this run's own working folder, gives
+    it the build's current PPLIB_* settings and empties its namespace (modules stay imported)."""
+    nb = nbformat.read(notebook, as_version=4)
+    settings = {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in KERNEL_ENVIRONMENT}
+    source = (f"import os\nos.chdir({str(cwd)!r})\n"
+              f"for name in [n for n in os.environ if n.startswith('PPLIB_') or n in {KERNEL_ENVIRONMENT!r}]:\n"
+              f"    del os.environ[name]\nos.environ.update({settings!r})\n%reset -f")
+    reset = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
+    reset.id = RESET_TAG
+    nb.cells.insert(0, reset)
+    return nb
+
+
+def _drop_reset_cell(output: Path) -> None:
+    if not output.exists():  # papermill wrote nothing (it failed before the first cell)
+        return
+    nb = nbformat.read(output, as_version=4)
+    nb.cells = [c for c in nb.cells if RESET_TAG not in c.get("metadata", {}).get("tags", [])]
+    nbformat.write(nb, output)
+
+
 def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
-            papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL,
-                                       cwd=str(cwd), progress_bar=False, log_output=False)
+            papermill.execute_notebook(_with_reset_cell(notebook, cwd), str(output), parameters=parameters,
+                                       kernel_name=KERNEL, cwd=str(_KERNEL_HOME), progress_bar=False,
+                                       log_output=False, km=_persistent_kernel())
+            _drop_reset_cell(output)
             return
         except papermill.PapermillExecutionError:
-            raise  # a cell failed: not a start-up race
+            _drop_reset_cell(output)
+            raise  # a cell failed: not a start-up race, and the kernel is fine
         except Exception as exc:  # noqa: BLE001 - retried only when it is a start-up race
+            _discard_kernel()
             if attempt == KERNEL_START_ATTEMPTS or not _is_kernel_start_race(exc):
                 raise
             log.warning("kernel start failed (%s); retrying (%d/%d)", exc, attempt, KERNEL_START_ATTEMPTS)
@@ -307,7 +377,9 @@ def _run_units(units: list[tuple], jobs: int, progress: bool) -> list[UnitResult
             results.append(_build_unit(unit))
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawn, not fork: a forked worker would inherit the parent's kernel connections (and it is what
+        # Windows does anyway)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             for future in as_completed([pool.submit(_build_unit, unit) for unit in units]):
                 results.append(future.result())
                 bar.update()

@@ -291,3 +291,24 @@ def write_quality_reports(data: LocalityData, out_dir: Path, record_level: bool 
         paths[name] = target / f"{name}.csv"
         frame.to_csv(paths[name], index=False, lineterminator="\n")
     return paths
+
+
+def _file_stamps(locality: Locality) -> tuple:
+    files = [locality.base_dir / "locality.yaml", *(locality.source_path(k) for k in locality.sources)]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+_CACHE: dict[tuple, LocalityData] = {}
+CACHE_SIZE = 8
+
+
+def cached_locality_data(locality: Locality) -> LocalityData:
+    """load_locality_data, kept while the locality's configuration and files are unchanged: sections run
+    one after another in one kernel, and an explorer redraws on every control change, so each loads a
+    locality once."""
+    key = (str(locality.base_dir), locality.model_dump_json(), _file_stamps(locality))
+    if key not in _CACHE:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))  # the oldest
+        _CACHE[key] = load_locality_data(locality)
+    return _CACHE[key]

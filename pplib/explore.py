@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-from functools import lru_cache
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -18,7 +17,7 @@ import pandas as pd
 
 from pplib import analyse, boundaries, charts, maps
 from pplib.config import load_locality
-from pplib.dataset import LocalityData, load_locality_data
+from pplib.dataset import LocalityData, cached_locality_data
 from pplib.paths import LOCALITIES_DIR
 
 log = logging.getLogger(__name__)
@@ -42,22 +41,9 @@ def sample_localities() -> dict[str, Path]:
     return {p.parent.name: p.parent for p in sorted(LOCALITIES_DIR.glob("*/locality.yaml"))}
 
 
-def _stamp(folder: Path) -> tuple:
-    """The locality's files and their modification times: a changed file means reloading."""
-    locality = load_locality(folder)
-    files = [locality.base_dir / "locality.yaml", *(locality.source_path(k) for k in locality.sources)]
-    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
-
-
-@lru_cache(maxsize=8)
-def _load(folder: str, stamp: tuple) -> LocalityData:
-    log.info("loading %s", folder)
-    return load_locality_data(load_locality(folder))
-
-
 def cached_data(folder: Path) -> LocalityData:
     """The locality's cleaned records, loaded once per version of its files."""
-    return _load(str(Path(folder).resolve()), _stamp(Path(folder)))
+    return cached_locality_data(load_locality(folder))
 
 
 def quarters_of(data: LocalityData) -> list[str]:

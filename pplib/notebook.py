@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from pplib.config import Locality, load_locality
-from pplib.dataset import LocalityData, load_locality_data, write_quality_reports
+from pplib.dataset import LocalityData, cached_locality_data, write_quality_reports
 from pplib.protect import EDITIONS, Protector, render
 
 
@@ -41,7 +41,7 @@ class Section:
     @cached_property
     def data(self) -> LocalityData:
         """The locality's cleaned records, loaded on first use (the national picture never needs them)."""
-        data = load_locality_data(self.locality)
+        data = cached_locality_data(self.locality)
         write_quality_reports(data, self.output_dir, record_level=not self.protect.partner)
         return data
 

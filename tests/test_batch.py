@@ -109,12 +109,13 @@ def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
 
     monkeypatch.setattr(build_module.papermill, "execute_notebook", flaky)
     monkeypatch.setattr(build_module.time, "sleep", lambda s: None)
-    build_module._execute(Path("x.ipynb"), tmp_path / "y.ipynb", {}, tmp_path)
+    notebook = build_module.section_notebook("introduction")
+    build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
     assert len(calls) == 3
     monkeypatch.setattr(build_module.papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(ValueError("a real bug")))
     with pytest.raises(ValueError, match="a real bug"):
-        build_module._execute(Path("x.ipynb"), tmp_path / "y.ipynb", {}, tmp_path)
+        build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
 
 
 def test_pdf_option_prints_the_report_with_the_marking_on_every_page(tmp_path):
