@@ -61,9 +61,10 @@ def main(argv: list[str]) -> int:
         "test": ["-m", "pytest", "-n", "2"],
         "pplib": ["-m", "pplib.cli"],  # any other pplib command, e.g. `tasks.py pplib generate-sample`
         "lab": ["-m", "jupyterlab", f"--notebook-dir={ROOT}", *_root_flag()],
+        "benchmark": [str(ROOT / "benchmarks" / "benchmark.py")],  # prints figures; not part of the tests
     }
     if not argv or argv[0] not in commands:
-        print("usage: python tasks.py build|test|lab|pplib [extra arguments]", file=sys.stderr)
+        print("usage: python tasks.py build|test|lab|benchmark|pplib [extra arguments]", file=sys.stderr)
         return 2
     python = ensure_environment()
     return subprocess.run([str(python), *commands[argv[0]], *argv[1:]], cwd=ROOT, env=_env()).returncode
