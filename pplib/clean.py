@@ -49,7 +49,7 @@ def exploitation_types(value) -> list[str]:
 
 def split_primary_secondary(values: pd.Series) -> pd.DataFrame:
     """Primary type = first recorded; secondary = the others, joined with '; '."""
-    parsed = values.map(exploitation_types)
+    parsed = by_value(values, exploitation_types)
     return pd.DataFrame({
         "primary_type": parsed.map(lambda t: t[0]),
         "secondary_types": parsed.map(lambda t: "; ".join(t[1:])),
@@ -81,8 +81,16 @@ def parse_date(value) -> pd.Timestamp:
         return pd.NaT
 
 
+def by_value(values: pd.Series, function) -> pd.Series:
+    """`function` applied once per distinct value, not once per row: extracts repeat the same dates,
+    nationalities and codes thousands of times."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+    results = [function(u) for u in uniques]
+    return pd.Series([results[c] for c in codes], index=values.index, dtype=object)
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.map(parse_date))
+    return pd.to_datetime(by_value(values, parse_date))
 
 
 _SEX = {"m": "male", "male": "male", "man": "male", "boy": "male",

@@ -148,7 +148,7 @@ def _split_personal(frame: pd.DataFrame, kind: str, personal: dict[str, pd.DataF
 
 
 def _nationalities(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: clean.nationality(v) or "Other (unrecognised)")
+    return clean.by_value(values, lambda v: clean.nationality(v) or "Other (unrecognised)")
 
 
 # --- per source ----------------------------------------------------------------
@@ -160,9 +160,9 @@ def _crimes(loaded, locality, ledger, problems):
     frame["date_committed"] = clean.parse_dates(frame["date_committed"])
     frame = _keep_in_period(frame, "date_recorded", loaded, locality, ledger, notes)
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
-    frame["county_lines"] = frame["county_lines"].map(clean.flag).astype("boolean")
-    frame["lad_code"] = frame["lad_code"].map(clean.lad_code)
-    frame["sector"] = frame["sector"].map(clean.sector)
+    frame["county_lines"] = clean.by_value(frame["county_lines"], clean.flag).astype("boolean")
+    frame["lad_code"] = clean.by_value(frame["lad_code"], clean.lad_code)
+    frame["sector"] = clean.by_value(frame["sector"], clean.sector)
     frame = frame.sort_values(["date_recorded", "source_row"]).reset_index(drop=True)
     frame["crime_key"] = [f"C{i:05d}" for i in range(1, len(frame) + 1)]  # pseudonym for crime_ref
     ledger.record(loaded, frame, "used", notes=notes)
@@ -188,7 +188,7 @@ def _people(loaded, crimes, id_col, ledger, problems):
         on_date = crime["date_committed"].fillna(crime["date_recorded"])
         age = age.fillna(((on_date - dob).dt.days // 365.25).where(lambda a: a.between(0, 120)))
     frame = frame.assign(
-        crime_key=crime["crime_key"], age=age.astype("Int64"), sex=frame["sex"].map(clean.sex),
+        crime_key=crime["crime_key"], age=age.astype("Int64"), sex=clean.by_value(frame["sex"], clean.sex),
         age_group=age.map(clean.age_group), age_band=age.map(clean.age_band),
         nationality=_nationalities(frame["nationality"]),
         primary_type=crime["primary_type"], year=crime["year"].astype("Int64"),
@@ -203,11 +203,11 @@ def _referrals(loaded, locality, date_col, key, ledger, problems):
     frame[date_col] = clean.parse_dates(frame[date_col])
     frame = _keep_in_period(frame, date_col, loaded, locality, ledger, notes)
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
-    frame["sex"] = frame["sex"].map(clean.sex)
+    frame["sex"] = clean.by_value(frame["sex"], clean.sex)
     frame["nationality"] = _nationalities(frame["nationality"])
-    frame["lad_code"] = frame["lad_code"].map(clean.lad_code)
+    frame["lad_code"] = clean.by_value(frame["lad_code"], clean.lad_code)
     if "age_group" in frame:
-        frame["age_group"] = frame["age_group"].map(lambda v: clean.age_group_text(v) or "unknown")
+        frame["age_group"] = clean.by_value(frame["age_group"], lambda v: clean.age_group_text(v) or "unknown")
     ledger.record(loaded, frame, "used", notes=notes)
     return _add_calendar(frame, date_col)
 

@@ -88,7 +88,9 @@ def pandera_schema(kind: str) -> pa.DataFrameSchema:
         found = _check_for(field)
         if found:
             test, expected = found
-            checks.append(pa.Check(test, element_wise=True, error=expected, name=field.name))
+            # vectorised over distinct values: the same value repeated in many rows is checked once
+            checks.append(pa.Check(lambda series, test=test: clean.by_value(series, test).astype(bool),
+                                   error=expected, name=field.name))
         # pandera skips element checks on nulls, so a required column is declared non-nullable.
         columns[field.name] = pa.Column(object, checks=checks, nullable=not field.required, required=True)
     return pa.DataFrameSchema(columns, coerce=False)
