@@ -7,11 +7,7 @@ import sys
 from pathlib import Path
 
 from pplib.boundaries import add_boundaries_command
-from pplib.paths import LOCALITIES_DIR, OUTPUTS_DIR
-
-
-def _sample_localities() -> list[Path]:
-    return sorted(p.parent for p in LOCALITIES_DIR.glob("*/locality.yaml"))
+from pplib.paths import LOCALITIES_DIR, OUTPUTS_DIR, sample_localities
 
 
 def _parameter(text: str) -> tuple[str, object]:
@@ -42,7 +38,7 @@ def _cmd_build(args) -> int:
     localities = [Path(p) for p in args.locality]
     if args.all_forces:
         localities += _all_force_localities(out_root)
-    localities = localities or _sample_localities()
+    localities = localities or sample_localities()
     sections = tuple(args.section or SECTIONS)
     parameters = dict(_parameter(p) for p in args.set)
     results = build(localities, sections, out_root, parameters, editions=tuple(args.edition or EDITIONS),

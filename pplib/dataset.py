@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pplib import clean, validate
+from pplib.clean import missing
 from pplib.config import Locality
 from pplib.load import LoadedSource, load_source
 from pplib.schemas import SCHEMAS
@@ -76,13 +77,9 @@ class LocalityData:
 
 # --- steps shared by every source --------------------------------------------
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or (
-        isinstance(value, str) and not value.strip())
-
 
 def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: pd.NA if _blank(v) else v)
+    return frame.map(lambda v: pd.NA if missing(v) else v)
 
 
 def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:

@@ -15,10 +15,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from pplib import analyse, boundaries, charts, maps
+from pplib import analyse, boundaries, charts, maps, paths
 from pplib.config import load_locality
 from pplib.dataset import LocalityData, cached_locality_data
-from pplib.paths import LOCALITIES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ BREAKDOWNS = {
 
 
 def sample_localities() -> dict[str, Path]:
-    return {p.parent.name: p.parent for p in sorted(LOCALITIES_DIR.glob("*/locality.yaml"))}
+    return {folder.name: folder for folder in paths.sample_localities()}
 
 
 def cached_data(folder: Path) -> LocalityData:

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from pplib import boundaries, compare
+from pplib.clean import missing
 from pplib.config import Disclosure
 from pplib.protect import Protector
 from pplib.charts import PALETTE  # importing charts also selects the headless backend and the house style
@@ -209,9 +210,6 @@ def _check_level(level: str) -> None:
         raise ValueError(f"unknown map level '{level}'; expected one of {', '.join(LEVELS)}")
 
 
-def _blank(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip()
-
 
 def _shown(value) -> str:
     # Raw text goes into reasons; keep it short so a stray address cannot fill a report line.
@@ -221,7 +219,7 @@ def _shown(value) -> str:
 
 def _place_district(value, level: str, force_code: str) -> tuple[str | None, str, str]:
     """(area code or None, kind, reason) for one recorded district code."""
-    if _blank(value):
+    if missing(value):
         return None, "missing", "no area recorded"
     code = str(value).strip().upper()
     districts = _districts()
@@ -238,7 +236,7 @@ def _place_district(value, level: str, force_code: str) -> tuple[str | None, str
 
 def postcode_area(value) -> str | None:
     """The postcode area of a postcode district or full postcode ('ng7 ' -> 'NG'); None if unrecognisable."""
-    if _blank(value):
+    if missing(value):
         return None
     text = re.sub(r"\s+", "", str(value)).upper()
     match = re.match(r"^([A-Z]{1,2})\d", text)
@@ -247,7 +245,7 @@ def postcode_area(value) -> str | None:
 
 
 def _place_postcode(value, force_code: str) -> tuple[str | None, str, str]:
-    if _blank(value):
+    if missing(value):
         return None, "missing", "no area recorded"
     area = postcode_area(value)
     if area is None:

@@ -16,3 +16,8 @@ def geo_dir() -> Path | None:
     """Folder holding official boundary files, from PPLIB_GEO_DIR; None when not configured."""
     value = os.environ.get("PPLIB_GEO_DIR")
     return Path(value) if value else None
+
+
+def sample_localities() -> list[Path]:
+    """The locality folders of the embedded sample."""
+    return sorted(p.parent for p in LOCALITIES_DIR.glob("*/locality.yaml"))

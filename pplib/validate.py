@@ -14,22 +14,20 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pplib import clean
+from pplib.clean import missing
 from pplib.load import LoadedSource
 from pplib.schemas import SCHEMAS, Field
 
 _EXPLICIT_UNKNOWN = {"u", "unknown", "not known", "n/k", "nk", "not stated", "not recorded"}
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip()
-
 
 def _is_date(v) -> bool:
-    return _blank(v) or pd.notna(clean.parse_date(v))
+    return missing(v) or pd.notna(clean.parse_date(v))
 
 
 def _is_age(v) -> bool:
-    if _blank(v):
+    if missing(v):
         return True
     try:
         number = float(str(v).strip())
@@ -39,11 +37,11 @@ def _is_age(v) -> bool:
 
 
 def _is_flag(v) -> bool:
-    return _blank(v) or clean.flag(v) is not None
+    return missing(v) or clean.flag(v) is not None
 
 
 def _is_sex(v) -> bool:
-    return _blank(v) or clean.sex(v) != "unknown" or str(v).strip().lower() in _EXPLICIT_UNKNOWN
+    return missing(v) or clean.sex(v) != "unknown" or str(v).strip().lower() in _EXPLICIT_UNKNOWN
 
 
 def _is_age_group(v) -> bool:
@@ -51,11 +49,11 @@ def _is_age_group(v) -> bool:
 
 
 def _is_nationality(v) -> bool:
-    return _blank(v) or clean.nationality(v) is not None
+    return missing(v) or clean.nationality(v) is not None
 
 
 def _known_exploitation(v) -> bool:
-    return _blank(v) or "other" not in clean.exploitation_types(v)
+    return missing(v) or "other" not in clean.exploitation_types(v)
 
 
 # canonical column or field kind -> (element check, the form expected, in words)
@@ -113,7 +111,7 @@ def problems(loaded: LoadedSource, rows: pd.DataFrame | None = None) -> pd.DataF
         row = int(frame.loc[case.index, "source_row"])
         column_in_file = loaded.columns[case.column]
         severity = "reject" if field.required else "note"
-        value = "" if _blank(case.failure_case) else str(case.failure_case)
+        value = "" if missing(case.failure_case) else str(case.failure_case)
         expected = _REQUIRED if case.check == "not_nullable" else case.check
         shown = f"'{value}'" if value else "blank"
         records.append({
