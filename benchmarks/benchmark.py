@@ -9,6 +9,7 @@ asserts nothing (targets are judged by reading them, not by tests).
     `jupyter nbconvert` command per notebook, in sequence, on a subset of forces, scaled to all;
 (c) the floor: the notebooks' own code run in this process (same analysis, same charts), with no kernel
     and no export.
+Also (a) on a local Dask cluster (`--engine dask`), unless --no-dask.
 Then load + clean + analyse of 10,000 / 100,000 / 1,000,000 synthetic crime records.
 """
 from __future__ import annotations
@@ -51,9 +52,10 @@ def timed(action) -> float:
     return time.perf_counter() - start
 
 
-def project_build(folders: list[Path], out: Path) -> tuple[float, list]:
+def project_build(folders: list[Path], out: Path, engine: str = "processes") -> tuple[float, list]:
     results = []
-    seconds = timed(lambda: results.extend(build(folders, SECTIONS, out, editions=("partner",), rebuild=True)))
+    seconds = timed(lambda: results.extend(build(folders, SECTIONS, out, editions=("partner",), rebuild=True,
+                                                 engine=engine)))
     return seconds, results
 
 
@@ -95,7 +97,7 @@ def scaled_locality(rows: int, root: Path, base: Path) -> Path:
     """The sample's crimes repeated to `rows` rows (unique references), as CSV, with its victims."""
     template = load_locality(base)
     crimes = pd.read_excel(template.source_path("crimes"), sheet_name=template.sources["crimes"].sheet,
-                           header=(template.sources["crimes"].header_row or 1) - 1, dtype=str)
+                           header=(template.sources["crimes"].header_row or 1) - 1, dtype=str, engine="calamine")
     reference = template.sources["crimes"].columns["crime_ref"]
     copies = -(-rows // len(crimes))
     big = pd.concat([crimes.assign(**{reference: crimes[reference] + f"-{i}"}) for i in range(copies)]).head(rows)
@@ -129,6 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--naive-forces", type=int, default=2, help="forces run the naive way, then scaled")
     parser.add_argument("--scale", default="10000,100000,1000000", help="record counts for the data-scale test")
     parser.add_argument("--work", default=None, help="working folder (default: a temporary one)")
+    parser.add_argument("--no-dask", action="store_true", help="skip timing the build on a local Dask cluster")
     args = parser.parse_args(argv)
     root = Path(args.work or tempfile.mkdtemp(prefix="pplib-benchmark-"))
     os.environ.setdefault("MPLCONFIGDIR", str(root / "mpl"))
@@ -141,10 +144,17 @@ def main(argv=None) -> int:
     print(f"(a) project build: {a:,.1f} s ({a / len(folders):.1f} s per force); failed: {failed or 'none'}")
     print(f"    report size MB: min {min(sizes):.2f}, median {statistics.median(sizes):.2f}, max {max(sizes):.2f}")
 
-    subset = folders[: args.naive_forces]
+    if not args.no_dask:
+        seconds, results = project_build(folders, root / "dask", engine="dask")
+        failed = [r.locality for r in results if r.status == "failed"]
+        print(f"(a) again with --engine dask (a local cluster of {os.cpu_count()} workers, started and stopped "
+              f"within): {seconds:,.1f} s; failed: {failed or 'none'}")
+
+    subset = folders[:: max(1, len(folders) // max(1, args.naive_forces))][: args.naive_forces]  # spread out
     b_subset = naive_build(subset, root / "naive")
     b = b_subset / len(subset) * len(folders)
-    print(f"(b) one papermill + one nbconvert command per notebook: {b_subset:,.1f} s for {len(subset)} forces, "
+    print(f"(b) one papermill + one nbconvert command per notebook: {b_subset:,.1f} s for {len(subset)} forces "
+          f"({', '.join(f.name for f in subset)}), "
           f"{b:,.1f} s scaled to {len(folders)}")
 
     c = floor(folders, root / "floor")

@@ -17,10 +17,13 @@ import multiprocessing
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +35,9 @@ import papermill
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as papermill_logger
 
 from pplib.config import load_locality
 from pplib.export import tables_workbook
@@ -75,6 +81,7 @@ class UnitResult:
     report: str = ""
     pdf: str = ""
     name: str = ""  # the locality's name as the report shows it
+    worker: str = ""  # host:process that built it (which machine, when a cluster builds)
 
 
 def section_notebook(section: str) -> Path:
@@ -90,7 +97,9 @@ def locality_out_dir(out_root: Path, slug: str, edition: str) -> Path:
 
 # --- export ---------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def _exporter() -> HTMLExporter:
+    """One per process: building the exporter compiles its templates, which costs more than most exports."""
     return HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)],
                         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
@@ -115,15 +124,26 @@ def _table_of_contents(page: str) -> str:
     return page.replace("<main>", "<main>" + nav, 1) if "<main>" in page else page
 
 
-def assemble_report(section_notebooks: list[Path], target: Path, marking: str, title: str) -> Path:
-    """The sections, in order, as one page with a table of contents."""
-    merged = nbformat.v4.new_notebook(metadata={"title": title})
-    for path in section_notebooks:
-        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-            cell.id = f"{path.stem}-{i}"  # ids stay unique across the merged sections
-            merged.cells.append(cell)
-    export_html(merged, target, marking)
-    target.write_text(_table_of_contents(target.read_text(encoding="utf-8")), encoding="utf-8")
+CONTENT_START, CONTENT_END = "<!-- pp-content-start -->", "<!-- pp-content-end -->"
+
+
+def _content(page: str, source: Path) -> str:
+    """What a section page shows between its marking bands (the template marks where)."""
+    start, end = page.find(CONTENT_START), page.rfind(CONTENT_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{source} was not made by the profile template (no pp-content markers); rebuild it")
+    return page[start + len(CONTENT_START):end]
+
+
+def assemble_report(section_pages: list[Path], target: Path, title: str) -> Path:
+    """The section pages, in order, as one page with a table of contents. The sections' exported HTML is
+    put together as it is (exporting the merged notebooks again would repeat every section's export)."""
+    pages = [path.read_text(encoding="utf-8") for path in section_pages]
+    shell = pages[0]
+    head, tail = shell[:shell.find(CONTENT_START) + len(CONTENT_START)], shell[shell.rfind(CONTENT_END):]
+    body = "".join(_content(page, path) for page, path in zip(pages, section_pages))
+    head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
+    target.write_text(_table_of_contents(head + body + tail), encoding="utf-8")
     return target
 
 
@@ -182,29 +202,32 @@ def _is_kernel_start_race(exc: Exception) -> bool:
                                    "Kernel died before replying", "ZMQError"))
 
 
-# One kernel per process, kept across notebooks: starting a kernel and importing pandas, matplotlib
-# and geopandas in it costs seconds, more than most sections take to run.
-_kernel: AsyncKernelManager | None = None
-_kernel_pid = 0
-RESET_TAG = "pplib-reset"
-# Settings a kept kernel takes afresh from the build for each notebook (it started with older ones).
-KERNEL_ENVIRONMENT = ("XDG_CACHE_HOME",)
-_KERNEL_HOME = Path(tempfile.gettempdir())  # where the kept kernel starts; each notebook then moves to its own
+# One kernel per process, kept across notebooks, with one client connected to it: starting a kernel and
+# importing pandas, matplotlib and geopandas in it costs seconds, and connecting a new client to it a
+# quarter of a second, more than many sections take to run.
+class _KeptKernel:
+    manager: AsyncKernelManager | None = None
+    client = None  # the kernel client, connected on the first notebook and kept
+    pid = 0
 
 
 def _persistent_kernel() -> AsyncKernelManager:
-    global _kernel, _kernel_pid
-    if _kernel is not None and _kernel_pid != os.getpid():
-        _kernel = None  # a forked copy of the parent's kernel manager: it belongs to the parent, not here
-    if _kernel is None:
-        _kernel, _kernel_pid = AsyncKernelManager(kernel_name=KERNEL), os.getpid()
-        Finalize(_kernel, _shutdown_kernel, args=(_kernel,), exitpriority=10)  # worker processes
-        atexit.register(_shutdown_kernel, _kernel)  # the main process
-    return _kernel
+    if _KeptKernel.manager is not None and _KeptKernel.pid != os.getpid():
+        # a forked copy of the parent's kernel manager: it belongs to the parent, not here
+        _KeptKernel.manager = _KeptKernel.client = None
+    if _KeptKernel.manager is None:
+        manager = AsyncKernelManager(kernel_name=KERNEL)
+        _KeptKernel.manager, _KeptKernel.client, _KeptKernel.pid = manager, None, os.getpid()
+        Finalize(manager, _shutdown_kernel, args=(manager,), exitpriority=10)  # worker processes
+        atexit.register(_shutdown_kernel, manager)  # the main process
+    return _KeptKernel.manager
 
 
 def _shutdown_kernel(manager: AsyncKernelManager) -> None:
     try:
+        if _KeptKernel.manager is manager and _KeptKernel.client is not None:
+            _KeptKernel.client.stop_channels()
+            _KeptKernel.client = None
         if manager.has_kernel:
             run_sync(manager.shutdown_kernel)(now=True)
     except Exception:  # noqa: BLE001 - shutting down at exit: nothing more to do
@@ -213,42 +236,73 @@ def _shutdown_kernel(manager: AsyncKernelManager) -> None:
 
 def _discard_kernel() -> None:
     """After a kernel failure, start afresh next time."""
-    global _kernel
-    if _kernel is not None:
-        _shutdown_kernel(_kernel)
-    _kernel = None
+    if _KeptKernel.manager is not None:
+        _shutdown_kernel(_KeptKernel.manager)
+    _KeptKernel.manager = _KeptKernel.client = None
+
+
+class KeptKernelEngine(NBClientEngine):
+    """papermill's own nbclient engine, run through the kept kernel's kept client (papermill would connect
+    a new client for every notebook, and never close it when the kernel is not its own)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        client = PapermillNotebookClient(nb_man, km=_persistent_kernel(), kernel_name=kernel_name,
+                                         timeout=execution_timeout, startup_timeout=start_timeout,
+                                         log=papermill_logger, log_output=log_output, stdout_file=stdout_file,
+                                         stderr_file=stderr_file)
+        client.kc = _KeptKernel.client  # None the first time: nbclient starts the kernel and connects
+        try:
+            return client.execute()
+        finally:
+            _KeptKernel.client = client.kc
+
+
+ENGINE = "pplib-kept-kernel"
+papermill_engines.register(ENGINE, KeptKernelEngine)
+RESET_TAG = "pplib-reset"
+# Settings a kept kernel takes afresh from the build for each notebook (it started with older ones).
+KERNEL_ENVIRONMENT = ("XDG_CACHE_HOME",)
+_KERNEL_HOME = Path(tempfile.gettempdir())  # where the kept kernel starts; each notebook then moves to its own
 
 
 def _with_reset_cell(notebook: Path, cwd: Path) -> nbformat.NotebookNode:
     """The notebook with a first cell that moves the kept kernel into this run's own working folder, gives
-    it the build's current PPLIB_* settings and empties its namespace (modules stay imported)."""
+    it the build's current PPLIB_* settings and empties its namespace (pplib.kernel.fresh_start)."""
     nb = nbformat.read(notebook, as_version=4)
     settings = {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in KERNEL_ENVIRONMENT}
-    source = (f"import os\nos.chdir({str(cwd)!r})\n"
-              f"for name in [n for n in os.environ if n.startswith('PPLIB_') or n in {KERNEL_ENVIRONMENT!r}]:\n"
-              f"    del os.environ[name]\nos.environ.update({settings!r})\n%reset -f")
+    source = ("from pplib.kernel import fresh_start\n"
+              f"fresh_start({str(cwd)!r}, {settings!r}, {KERNEL_ENVIRONMENT!r})")
     reset = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     reset.id = RESET_TAG
     nb.cells.insert(0, reset)
     return nb
 
 
-def _drop_reset_cell(output: Path) -> None:
-    if not output.exists():  # papermill wrote nothing (it failed before the first cell)
-        return
-    nb = nbformat.read(output, as_version=4)
+def _without_reset_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.cells = [c for c in nb.cells if RESET_TAG not in c.get("metadata", {}).get("tags", [])]
-    nbformat.write(nb, output)
+    return nb
 
 
-def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> None:
+def _drop_reset_cell(output: Path) -> None:
+    """The executed notebook papermill left on disk after a failure, without the build's own cell."""
+    if output.exists():  # papermill wrote nothing if it failed before the first cell
+        nbformat.write(_without_reset_cell(nbformat.read(output, as_version=4)), output)
+
+
+def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> nbformat.NotebookNode:
+    """Run the notebook in the kept kernel; write the executed notebook once, at the end (papermill would
+    otherwise rewrite the whole notebook, charts and all, before and after every cell)."""
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
-            papermill.execute_notebook(_with_reset_cell(notebook, cwd), str(output), parameters=parameters,
-                                       kernel_name=KERNEL, cwd=str(_KERNEL_HOME), progress_bar=False,
-                                       log_output=False, km=_persistent_kernel())
-            _drop_reset_cell(output)
-            return
+            executed = papermill.execute_notebook(_with_reset_cell(notebook, cwd), str(output),
+                                                  parameters=parameters, kernel_name=KERNEL,
+                                                  cwd=str(_KERNEL_HOME), progress_bar=False, log_output=False,
+                                                  request_save_on_cell_execute=False, engine_name=ENGINE)
+            executed = _without_reset_cell(executed)
+            nbformat.write(executed, output)
+            return executed
         except papermill.PapermillExecutionError:
             _drop_reset_cell(output)
             raise  # a cell failed: not a start-up race, and the kernel is fine
@@ -274,8 +328,8 @@ def run_section(locality_dir: Path, section: str, out_root: Path, parameters: di
     params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir),
               "edition": edition}
     log.info("running %s for %s (%s edition)", section, locality.name, edition)
-    _execute(section_notebook(section), executed, params, work_dir)
-    html_file = export_html(executed, out_dir / "sections" / f"{section}.html", locality.handling_marking)
+    notebook = _execute(section_notebook(section), executed, params, work_dir)
+    html_file = export_html(notebook, out_dir / "sections" / f"{section}.html", locality.handling_marking)
     shutil.rmtree(work_dir, ignore_errors=True)
     return SectionResult(locality.slug, section, executed, html_file, edition)
 
@@ -304,8 +358,8 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
         _stamp_path(out_dir, section).write_text(json.dumps({"inputs": digest}), encoding="utf-8")
         result.built.append(section)
     if result.built or not (out_dir / "report.html").exists():
-        notebooks = [out_dir / "sections" / f"{s}.ipynb" for s in sections]
-        assemble_report(notebooks, out_dir / "report.html", locality.handling_marking,
+        pages = [out_dir / "sections" / f"{s}.html" for s in sections]
+        assemble_report(pages, out_dir / "report.html",
                         f"{locality.name} modern slavery problem profile ({edition} edition)")
         tables_workbook(out_dir)
     shutil.rmtree(out_dir / "work", ignore_errors=True)
@@ -327,18 +381,25 @@ def _build_unit(args: tuple) -> UnitResult:
     """One unit in a worker process: any failure becomes a result, never an exception."""
     locality_dir, sections, out_root, parameters, edition, rebuild, pdf = args
     try:
-        return build_locality(locality_dir, sections, out_root, parameters, edition, rebuild, pdf)
+        result = build_locality(locality_dir, sections, out_root, parameters, edition, rebuild, pdf)
     except Exception as exc:  # noqa: BLE001 - isolate the failure to this unit
-        slug = Path(locality_dir).name
         section = getattr(exc, "pplib_section", "")
-        summary = _error_summary(exc)
-        log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
-        result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
-                            failed_section=section, error=summary)
-        error_file = Path(result.out_dir) / "error.txt"
-        error_file.parent.mkdir(parents=True, exist_ok=True)
-        error_file.write_text(traceback.format_exc(), encoding="utf-8")
-        return result
+        result = _failed_unit(args, section, _error_summary(exc), traceback.format_exc())
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return result
+
+
+def _failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitResult:
+    """A unit that failed: logged, its traceback in error.txt, the one-line reason in the result."""
+    locality_dir, _, out_root, _, edition, _, _ = unit
+    slug = Path(locality_dir).name
+    log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
+    result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
+                        failed_section=section, error=summary)
+    error_file = Path(result.out_dir) / "error.txt"
+    error_file.parent.mkdir(parents=True, exist_ok=True)
+    error_file.write_text(details, encoding="utf-8")
+    return result
 
 
 def _error_summary(exc: Exception) -> str:
@@ -353,15 +414,29 @@ def _error_summary(exc: Exception) -> str:
 
 # --- batches -------------------------------------------------------------------------
 
+ENGINES = ("processes", "dask")
+
+
 def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_root: Path | None = None,
           parameters: dict | None = None, editions: tuple[str, ...] = EDITIONS, jobs: int | None = None,
-          rebuild: bool = False, pdf: bool = False, progress: bool = False) -> list[UnitResult]:
-    """Build every locality in every edition, `jobs` at a time; write the index page; return the results."""
+          rebuild: bool = False, pdf: bool = False, progress: bool = False, engine: str = "processes",
+          scheduler: str | None = None) -> list[UnitResult]:
+    """Build every locality in every edition, `jobs` at a time; write the index page; return the results.
+
+    `engine`: "processes" (worker processes on this machine) or "dask" (tasks on a Dask distributed cluster:
+    the one at `scheduler`, or a local one of `jobs` workers when no scheduler is given)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not '{engine}'")
     out_root = Path(out_root or OUTPUTS_DIR)
+    if engine == "dask":  # another machine resolves relative paths against its own working folder
+        out_root, locality_dirs = out_root.resolve(), [Path(loc).resolve() for loc in locality_dirs]
     units = [(Path(loc), tuple(sections), out_root, parameters or {}, edition, rebuild, pdf)
              for loc in locality_dirs for edition in editions]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(units)))
-    results = _run_units(units, jobs, progress)
+    if engine == "dask":
+        results = _run_units_on_dask(units, jobs, progress, scheduler)
+    else:
+        results = _run_units(units, jobs, progress)
     order = {(str(u[0].name), u[4]): i for i, u in enumerate(units)}
     results.sort(key=lambda r: order.get((r.locality, r.edition), 0))
     write_index(results, out_root)
@@ -384,6 +459,51 @@ def _run_units(units: list[tuple], jobs: int, progress: bool) -> list[UnitResult
                 results.append(future.result())
                 bar.update()
     bar.close()
+    return results
+
+
+_ONE_UNIT_AT_A_TIME = threading.Lock()
+
+
+def _build_unit_with_settings(unit: tuple, settings: dict[str, str]) -> UnitResult:
+    """A unit on a cluster worker, which did not start with the build's PPLIB_* settings (boundary folder...).
+
+    A worker with several threads still builds one unit at a time: units in a process share its kept kernel
+    and its working folder."""
+    with _ONE_UNIT_AT_A_TIME:
+        os.environ.update(settings)
+        return _build_unit(unit)
+
+
+def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler: str | None) -> list[UnitResult]:
+    """The same units as tasks on a Dask distributed cluster. Its workers need this toolkit installed and
+    the locality folders, output folder and boundary folder at the same paths as here (a shared drive)."""
+    try:
+        from distributed import Client, LocalCluster, as_completed as completed
+    except ImportError:
+        raise RuntimeError("the dask engine needs Dask distributed: pip install -e '.[dask]'") from None
+    from tqdm import tqdm
+    settings = {k: v for k, v in os.environ.items() if k.startswith("PPLIB_")}
+    results = []
+    with ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            # ":0": any free port for its status pages (8787 may be taken by another cluster)
+            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                       dashboard_address=":0"))
+            client = stack.enter_context(Client(cluster))
+        log.info("building %d profiles on the Dask cluster at %s", len(units), client.scheduler.address)
+        futures = {client.submit(_build_unit_with_settings, unit, settings, pure=False): unit for unit in units}
+        bar = tqdm(total=len(units), desc="profiles", unit="profile", disable=not progress)
+        for future in completed(futures):
+            try:
+                results.append(future.result())
+            except Exception as exc:  # noqa: BLE001 - the worker itself was lost; the other units go on
+                results.append(_failed_unit(futures[future], "", f"{type(exc).__name__}: {exc}",
+                                            f"the Dask task failed: {exc!r}"))
+            bar.update()
+        bar.close()
     return results
 
 

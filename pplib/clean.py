@@ -65,6 +65,19 @@ def missing(value) -> bool:
 
 def parse_date(value) -> pd.Timestamp:
     """A date from a UK export: datetime cell, Excel serial, or day-first text. NaT when unparseable."""
+    try:
+        return _parse_date_cached(value)
+    except TypeError:  # an unhashable cell value
+        return _parse_date(value)
+
+
+# Dates repeat: validation and cleaning read the same values, and every locality covers the same quarters.
+@lru_cache(maxsize=1 << 16)
+def _parse_date_cached(value) -> pd.Timestamp:
+    return _parse_date(value)
+
+
+def _parse_date(value) -> pd.Timestamp:
     if missing(value):
         return pd.NaT
     if isinstance(value, pd.Timestamp) or hasattr(value, "year"):

@@ -34,6 +34,8 @@ def _all_force_localities(out_root: Path) -> list[Path]:
 
 def _cmd_build(args) -> int:
     from pplib.build import EDITIONS, SECTIONS, build
+    if args.scheduler and args.engine != "dask":
+        raise SystemExit("--scheduler is for --engine dask")
     out_root = Path(args.out)
     localities = [Path(p) for p in args.locality]
     if args.all_forces:
@@ -42,7 +44,8 @@ def _cmd_build(args) -> int:
     sections = tuple(args.section or SECTIONS)
     parameters = dict(_parameter(p) for p in args.set)
     results = build(localities, sections, out_root, parameters, editions=tuple(args.edition or EDITIONS),
-                    jobs=args.jobs, rebuild=args.rebuild, pdf=args.pdf, progress=not args.quiet)
+                    jobs=args.jobs, rebuild=args.rebuild, pdf=args.pdf, progress=not args.quiet,
+                    engine=args.engine, scheduler=args.scheduler)
     failed = [r for r in results if r.status == "failed"]
     for r in results:
         where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.error}"
@@ -88,7 +91,15 @@ def parser() -> argparse.ArgumentParser:
                    help="also build every force in the registry, on synthetic data generated for each")
     b.add_argument("--edition", action="append", choices=("partner", "internal"),
                    help="edition to build (repeatable); default: both")
-    b.add_argument("--jobs", type=int, default=None, help="profiles built at once (default: one per core)")
+    b.add_argument("--jobs", type=int, default=None,
+                   help="profiles built at once (default: one per core); with --engine dask and no --scheduler, "
+                        "the local cluster's workers")
+    b.add_argument("--engine", choices=("processes", "dask"), default="processes",
+                   help="processes: worker processes on this machine (default); dask: tasks on a Dask "
+                        "distributed cluster, for builds larger than one machine")
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the cluster's scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+                        "cluster on this machine); workers need pplib and the same shared folders")
     b.add_argument("--rebuild", action="store_true", help="rebuild everything, not only what changed or failed")
     b.add_argument("--pdf", action="store_true", help="also print each report to PDF with a headless browser")
     b.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -113,7 +113,8 @@ def load_locality(path: str | Path) -> Locality:
     if not path.exists():
         raise ConfigError(f"{path}: no such locality configuration file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader where PyYAML has it: the same result, read many times faster
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pplib import clean, validate
-from pplib.clean import missing
+from pplib.clean import by_value, missing
 from pplib.config import Locality
 from pplib.load import LoadedSource, load_source
 from pplib.schemas import SCHEMAS
@@ -63,6 +63,7 @@ class LocalityData:
     ledger: pd.DataFrame
     problems: pd.DataFrame
     _personal: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _completeness: pd.DataFrame | None = field(default=None, repr=False)
 
     def personal_fields(self, kind: str, reason: str) -> pd.DataFrame:
         """The personal columns of a source (keyed by source_row). Each access is logged with its reason."""
@@ -72,14 +73,23 @@ class LocalityData:
         return self._personal[kind].copy()
 
     def completeness(self) -> pd.DataFrame:
-        return completeness(self.loaded)
+        """Worked out once: every section of a report writes it, from the same loaded sources."""
+        if self._completeness is None:
+            self._completeness = completeness(self.loaded)
+        return self._completeness.copy()
 
 
 # --- steps shared by every source --------------------------------------------
 
 
 def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(lambda v: pd.NA if missing(v) else v)
+    """Blank strings, None and NaN as pd.NA in the cells read from a file (tested once per distinct value:
+    extracts repeat values); numbered columns such as source_row are left as they are."""
+    def blanked(column: pd.Series) -> pd.Series:
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            return column
+        return column.astype(object).mask(by_value(column, missing).astype(bool), pd.NA)
+    return frame.apply(blanked)
 
 
 def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:

@@ -158,6 +158,6 @@ class Explorer:
 
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format="png", dpi=charts.DPI)
     plt.close(figure)
     return buffer.getvalue()

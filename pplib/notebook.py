@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from pplib.charts import DPI
 from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, cached_locality_data, write_quality_reports
 from pplib.protect import EDITIONS, Protector, render
@@ -91,7 +92,7 @@ class Section:
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110)
+        figure.savefig(buffer, format="png", dpi=DPI)
         plt.close(figure)
         title = _figure_title(figure)
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -106,12 +106,15 @@ def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
         calls.append(1)
         if len(calls) < 3:
             raise RuntimeError("Kernel didn't respond in 60 seconds")
+        return args[0]  # papermill returns the executed notebook
 
     monkeypatch.setattr(build_module.papermill, "execute_notebook", flaky)
     monkeypatch.setattr(build_module.time, "sleep", lambda s: None)
     notebook = build_module.section_notebook("introduction")
-    build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
+    executed = build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
     assert len(calls) == 3
+    assert build_module.RESET_TAG not in [c.id for c in executed.cells]  # the build's own cell is dropped
+    assert (tmp_path / "y.ipynb").exists()
     monkeypatch.setattr(build_module.papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(ValueError("a real bug")))
     with pytest.raises(ValueError, match="a real bug"):

@@ -41,7 +41,8 @@ def read_source(locality, kind: str) -> pd.DataFrame:
     source = locality.sources[kind]
     path = locality.source_path(kind)
     if path.suffix == ".xlsx":
-        return pd.read_excel(path, sheet_name=source.sheet, header=(source.header_row or 1) - 1, dtype=object)
+        return pd.read_excel(path, sheet_name=source.sheet, header=(source.header_row or 1) - 1, dtype=object,
+                         engine="calamine")
     return pd.read_csv(path, encoding=source.encoding or "utf-8", dtype=str, keep_default_na=False)
 
 

@@ -1,0 +1,23 @@
+"""Run by the build in its kept kernel before each notebook (see build._with_reset_cell)."""
+from __future__ import annotations
+
+import os
+
+
+def fresh_start(cwd: str, settings: dict[str, str], also: tuple[str, ...] = ()) -> None:
+    """Move into the notebook's own working folder, take the build's current PPLIB_* settings (and `also`),
+    and empty the namespace the last notebook left. Modules stay imported: that is the point of keeping the
+    kernel. Unlike %reset, no full garbage collection (a tenth of a second per notebook); Python's own
+    collector still runs as memory is allocated."""
+    from IPython import get_ipython
+
+    os.chdir(cwd)
+    for name in [n for n in os.environ if n.startswith("PPLIB_") or n in also]:
+        del os.environ[name]
+    os.environ.update(settings)
+    shell = get_ipython()
+    hidden = shell.user_ns_hidden
+    for name in [n for n in shell.user_ns if n not in hidden and not n.startswith("__")]:
+        del shell.user_ns[name]
+    shell.history_manager.output_hist.clear()  # Out[]: what the last notebook's cells returned
+    shell.user_ns.update({"_": "", "__": "", "___": ""})

@@ -1,0 +1,91 @@
+"""`pplib build --engine dask`: the same build as tasks on a Dask distributed cluster (here a local one)."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pplib.build import build
+from pplib.cli import main
+from pplib.paths import LOCALITIES_DIR
+
+distributed = pytest.importorskip("distributed")
+
+SECTIONS = ("introduction", "mapping")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """Two worker processes started *without* the boundary folder setting: a build must carry it to them."""
+    saved = os.environ.pop("PPLIB_GEO_DIR", None)
+    try:
+        local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    finally:
+        if saved is not None:
+            os.environ["PPLIB_GEO_DIR"] = saved
+    with local, distributed.Client(local) as client:
+        yield client
+
+
+@pytest.fixture
+def localities(tmp_path):
+    folders = []
+    for slug in ("dyfed-powys", "nottinghamshire"):
+        shutil.copytree(LOCALITIES_DIR / slug, tmp_path / "localities" / slug)
+        folders.append(tmp_path / "localities" / slug)
+    return folders
+
+
+def _worker_pids(client) -> set[int]:
+    return set(client.run(os.getpid).values())
+
+
+def test_an_existing_cluster_builds_every_profile_with_the_builds_settings(cluster, localities, tmp_path,
+                                                                            shared_boundaries):
+    out = tmp_path / "out"
+    results = build(localities, SECTIONS, out, editions=("partner",), engine="dask",
+                    scheduler=cluster.scheduler.address)
+    assert [r.status for r in results] == ["built", "built"]
+    built_by = {int(r.worker.rsplit(":", 1)[1]) for r in results}
+    assert built_by <= _worker_pids(cluster) and os.getpid() not in built_by  # built on the cluster, not here
+    for r in results:
+        report = (Path(r.out_dir) / "report.html").read_text(encoding="utf-8")
+        assert "2. Introduction" in report and "6. Mapping exploitation" in report
+        # maps drawn: the workers were given the boundary folder they did not start with
+        assert '<img alt="Recorded modern slavery crimes by local authority district" class="pp-chart"' in report
+        assert "Maps not drawn" not in report
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="dyfed-powys/partner/report.html"' in index
+
+
+def test_a_failing_profile_on_the_cluster_is_reported_and_the_others_still_build(cluster, localities, tmp_path):
+    broken, healthy = localities
+    config = broken / "locality.yaml"
+    text = config.read_text(encoding="utf-8")  # the crimes file no longer has the columns the config names
+    config.write_text(text.replace("Crime Reference", "Crime Ref (renamed)", 1).replace("URN", "URN (renamed)", 1),
+                      encoding="utf-8")
+    results = build(localities, ("local_picture",), tmp_path / "out", editions=("internal",), engine="dask",
+                    scheduler=cluster.scheduler.address)
+    by_slug = {r.locality: r for r in results}
+    assert by_slug[healthy.name].status == "built"
+    assert by_slug[broken.name].status == "failed" and by_slug[broken.name].failed_section == "local_picture"
+    assert "expected column(s) not found" in by_slug[broken.name].error
+
+
+def test_the_command_line_starts_a_local_cluster_when_given_no_scheduler(localities, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["build", "--quiet", "--engine", "dask", "--jobs", "2", "--edition", "partner",
+                 "--section", "introduction", "--out", str(out), "--locality", str(localities[0])])
+    assert code == 0, capsys.readouterr()
+    assert (out / localities[0].name / "partner" / "report.html").exists()
+    assert "1 profiles built or up to date, 0 failed" in capsys.readouterr().out
+
+
+def test_a_scheduler_without_the_dask_engine_is_refused(localities, tmp_path):
+    with pytest.raises(SystemExit, match="--scheduler is for --engine dask"):
+        main(["build", "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path), "--locality", str(localities[0])])
+
+
+def test_an_unknown_engine_is_refused(localities, tmp_path):
+    with pytest.raises(ValueError, match="engine must be one of processes, dask"):
+        build(localities, SECTIONS, tmp_path, engine="spark")
