@@ -157,6 +157,12 @@ def _read(name: str) -> pd.DataFrame:
 
 def national_figures() -> pd.DataFrame:
     """Published UK NRM figures (latest official release of each), value as a number."""
+    return _national_figures().copy()
+
+
+@lru_cache(maxsize=1)
+def _national_figures() -> pd.DataFrame:
+    """Worked out once per process: every section of every locality asks for it, many times."""
     table = _read("nrm_national.csv").copy()
     table["value"] = pd.to_numeric(table["value"], errors="coerce")
     table["percent"] = pd.to_numeric(table["percent"], errors="coerce")
