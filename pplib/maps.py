@@ -542,6 +542,26 @@ def _footer(fig, caption: str, statements: list[str], width: int = 120, ax=None)
                  fontsize=6.5, color="#555555", ha="left", va="top", transform=below)
 
 
+def _plot(shapes, ax, **style) -> None:
+    """geopandas' plot, without the redraw of the whole figure it asks for after every layer (on a
+    non-interactive canvas draw_idle draws at once, so a small-multiples figure was redrawn per panel).
+    The figure is drawn once, when it is saved."""
+    canvas = ax.figure.canvas
+    own_method = canvas.__dict__.get("draw_idle")  # an interactive canvas may have its own
+    canvas.draw_idle = _skip_draw
+    try:
+        shapes.plot(ax=ax, **style)
+    finally:
+        if own_method is None:
+            del canvas.draw_idle
+        else:
+            canvas.draw_idle = own_method
+
+
+def _skip_draw(*args, **kwargs) -> None:
+    return None
+
+
 def _draw_areas(ax, shapes, values, classes: Classes, hidden, highlight: str | None = None,
                 labels: bool = False) -> dict:
     """Fill each area by its class; hidden areas hatched, areas without a value grey."""
@@ -552,14 +572,14 @@ def _draw_areas(ax, shapes, values, classes: Classes, hidden, highlight: str | N
     fill = [NO_DATA_COLOUR if i < 0 else classes.colours[i] for i in index]
     shown = ~hidden
     if shown.any():
-        shapes[shown].plot(ax=ax, color=[f for f, s in zip(fill, shown) if s], edgecolor="white", linewidth=0.6)
+        _plot(shapes[shown], ax, color=[f for f, s in zip(fill, shown) if s], edgecolor="white", linewidth=0.6)
     if hidden.any():
-        shapes[hidden].plot(ax=ax, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE,
+        _plot(shapes[hidden], ax, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE,
                             hatch=SUPPRESSED_HATCH, linewidth=0.6)
     if highlight is not None:
         own = shapes[shapes["area_code"] == highlight]
-        own.boundary.plot(ax=ax, color="white", linewidth=4)  # halo keeps the outline visible on dark fills
-        own.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=2)
+        _plot(own.boundary, ax, color="white", linewidth=4)  # halo keeps the outline visible on dark fills
+        _plot(own.boundary, ax, color=HIGHLIGHT, linewidth=2)
     if labels:
         for row in shapes.itertuples():
             point = row.geometry.representative_point()
@@ -622,7 +642,7 @@ def _outline_force(ax, force_code: str) -> str:
         if own.empty:
             return ""
         own = own.dissolve()
-    own.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=1.5)
+    _plot(own.boundary, ax, color=HIGHLIGHT, linewidth=1.5)
     return attribution(layer)
 
 

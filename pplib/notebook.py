@@ -96,8 +96,8 @@ class Section:
         plt.close(figure)
         title = _figure_title(figure)
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-        display(HTML(f"<img class='pp-chart' alt='{html.escape(title, quote=True)}' "
-                     f"src='data:image/png;base64,{encoded}'/>"))
+        display(HTML(f'<img alt="{html.escape(title, quote=True)}" class="pp-chart" '
+                     f'src="data:image/png;base64,{encoded}"/>'))
 
     def bullets(self, lines: list[str]) -> None:
         display(Markdown("\n".join(f"- {line}" for line in lines)))

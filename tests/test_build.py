@@ -166,3 +166,37 @@ def test_mapping_and_in_focus_render_without_boundaries(slug, tmp_path, no_bound
     assert _chart_titles(mapping) == ["NRM referrals made by police forces per 100,000 population, 2023-Q1 to 2023-Q4"]
     assert "Recorded crimes by local authority district" in _text(mapping)  # the table stands in for the map
     assert not any("by district" in t for t in _chart_titles(in_focus))
+
+
+def test_the_faster_export_makes_the_same_page_as_nbconvert_would(built):
+    """ProfileExporter skips nbconvert's BeautifulSoup pass and adds its attributes itself: the pages must
+    parse to the same document as the stock exporter's, for every section of a real build."""
+    import nbformat
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from pplib.build import TEMPLATES, _exporter
+    stock = HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                         exclude_input_prompt=True, exclude_output_prompt=True)
+    for section in SECTIONS:
+        nb = nbformat.read(built[("nottinghamshire", section)].with_suffix(".ipynb"), as_version=4)
+        nb.metadata["pplib"] = {"marking": "OFFICIAL-SENSITIVE"}
+        ours, theirs = _exporter().from_notebook_node(nb)[0], stock.from_notebook_node(nb)[0]
+        assert 'tabindex="0"' in ours
+        assert str(BeautifulSoup(ours, "html.parser")) == str(BeautifulSoup(theirs, "html.parser")), section
+
+
+def test_images_without_alt_text_are_given_nbconvert_s_placeholder():
+    from pplib.build import _accessible
+
+    class Log:
+        warnings = []
+
+        def warning(self, *args):
+            self.warnings.append(args)
+
+    log = Log()
+    page = _accessible('<div class="jp-OutputArea-output x"><img src="a.png"/><img alt="kept" src="b.png"/></div>', log)
+    assert page == ('<div class="jp-OutputArea-output x" tabindex="0"><img alt="No description has been provided '
+                    'for this image" src="a.png"/><img alt="kept" src="b.png"/></div>')
+    assert log.warnings and log.warnings[0][1] == 1
