@@ -524,9 +524,11 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
         if scheduler:
             client = stack.enter_context(Client(scheduler))
         else:
-            # ":0": any free port for its status pages (8787 may be taken by another cluster)
+            # ":0": any free port for its status pages (8787 may be taken by another cluster). Its own logs
+            # are silenced: shutting down, workers log heartbeat errors that mean nothing; a unit that fails
+            # is reported in the results either way.
             cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                       dashboard_address=":0"))
+                                                       dashboard_address=":0", silence_logs=logging.CRITICAL))
             client = stack.enter_context(Client(cluster))
         log.info("building %d profiles on the Dask cluster at %s", len(units), client.scheduler.address)
         futures = {client.submit(_build_unit_with_settings, unit, settings, pure=False): unit for unit in units}

@@ -48,7 +48,7 @@ from pplib.clean import missing
 from pplib.config import Disclosure
 from pplib.protect import Protector
 from pplib.charts import PALETTE  # importing charts also selects the headless backend and the house style
-from pplib.forces import england_and_wales, force_by_code
+from pplib.forces import all_forces, england_and_wales, force_by_code
 from pplib.paths import REFERENCE_DIR
 from pplib.reference import FORCE_COUNTRIES, ONS_OGL, districts, force_districts, lad_lookup, lad_population
 from pplib.schemas import EXPLOITATION_TYPES
@@ -574,10 +574,10 @@ def _draw_areas(ax, shapes, values, classes: Classes, hidden, highlight: str | N
     if shown.any():
         _plot(shapes[shown], ax, color=[f for f, s in zip(fill, shown) if s], edgecolor="white", linewidth=0.6)
     if hidden.any():
-        _plot(shapes[hidden], ax, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE,
-                            hatch=SUPPRESSED_HATCH, linewidth=0.6)
-    if highlight is not None:
-        own = shapes[shapes["area_code"] == highlight]
+        _plot(shapes[hidden], ax, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch=SUPPRESSED_HATCH,
+              linewidth=0.6)
+    own = shapes[shapes["area_code"] == highlight] if highlight is not None else shapes.iloc[:0]
+    if len(own):  # a force without an area on this map (Police Scotland, PSNI, BTP) has nothing to outline
         _plot(own.boundary, ax, color="white", linewidth=4)  # halo keeps the outline visible on dark fills
         _plot(own.boundary, ax, color=HIGHLIGHT, linewidth=2)
     if labels:
@@ -682,7 +682,7 @@ def _rates_caption(rates: pd.DataFrame, force_code: str) -> str:
             f"100,000 population. Source: Home Office, Modern Slavery: National Referral Mechanism statistics "
             f"data tables (Crown copyright, OGL v3.0); population: ONS mid-2023 estimates. A referral is "
             f"counted against the force that made it, not where the exploitation happened, and reflects "
-            f"awareness and recording as well as prevalence. {_force_name(force_code)} is outlined.")
+            f"awareness and recording as well as prevalence. {_outline_note(force_code)}")
 
 
 def _rates_title(rates: pd.DataFrame) -> str:
@@ -690,8 +690,12 @@ def _rates_title(rates: pd.DataFrame) -> str:
     return f"NRM referrals made by police forces per 100,000 population, {start} to {end}"
 
 
-def _force_name(force_code: str) -> str:
-    return next((f.name for f in england_and_wales() if f.code == force_code), force_code)
+def _outline_note(force_code: str) -> str:
+    """Which force the map outlines: only the 43 of England and Wales have a police force area drawn."""
+    if any(f.code == force_code for f in england_and_wales()):
+        return f"{force_by_code(force_code).name} is outlined."
+    name = next((f.name for f in all_forces() if f.code == force_code), force_code)
+    return f"{name} has no police force area on this map of England and Wales, so no force is outlined."
 
 
 def national_context(force_code: str, rates: pd.DataFrame, value: str = "rate_per_100k", title: str | None = None,

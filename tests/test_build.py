@@ -200,3 +200,13 @@ def test_images_without_alt_text_are_given_nbconvert_s_placeholder():
     assert page == ('<div class="jp-OutputArea-output x" tabindex="0"><img alt="No description has been provided '
                     'for this image" src="a.png"/><img alt="kept" src="b.png"/></div>')
     assert log.warnings and log.warnings[0][1] == 1
+
+
+def test_no_section_prints_warnings_or_errors_into_the_report(built):
+    """Anything a section writes to stderr (library warnings, tracebacks) would show in the report."""
+    import nbformat
+    for (slug, section), page in built.items():
+        nb = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+        errors = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        assert errors == [], (slug, section, errors)

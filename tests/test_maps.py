@@ -328,3 +328,19 @@ def test_tile_layout_has_one_cell_per_force_north_up_wales_west():
     welsh, english = grid[grid["code"].str.startswith("W")], grid[grid["code"].str.startswith("E")]
     for row, cols in welsh.groupby("row")["col"]:
         assert cols.max() < english.loc[english["row"] == row, "col"].min()
+
+
+def test_a_force_without_a_police_force_area_is_not_claimed_to_be_outlined(geo):
+    """Police Scotland (and PSNI, BTP) have no polygon on the England and Wales map: nothing to outline, no
+    warning printed into the report, and the caption says so."""
+    import warnings
+
+    from pplib.forces import force_by_slug
+    scotland = force_by_slug("police-scotland")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = maps.national_context(scotland.code, maps.force_rates())
+    flat = _flat(_texts(fig))
+    assert f"{scotland.name} has no police force area on this map" in flat
+    assert f"{scotland.name} is outlined" not in flat
+    assert not any(np.max(c.get_linewidth()) >= 2 for c in fig.axes[0].collections)
