@@ -7,6 +7,7 @@ when they open the file in Excel, so every message can point at it.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -44,27 +45,37 @@ class LoadedSource:
     columns: dict[str, str]  # canonical -> name in the file
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    data = path.read_bytes()
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            guess = next((e for e in FALLBACK_ENCODINGS if _decodes(data, e)), None)
-            hint = f"; it reads as {guess}: set `encoding: {guess}`" if guess else ""
-            raise SourceError(f"{path}: cannot be read as {encoding} ({exc}){hint}") from None
+def _encoding(path: Path, data: bytes, configured: str | None) -> str:
+    """The encoding the file's bytes are read in: the configured one, else the first fallback they decode in."""
+    if configured:
+        problem = _decode_problem(data, configured)
+        if problem is None:
+            return configured
+        guess = next((e for e in FALLBACK_ENCODINGS if _decode_problem(data, e) is None), None)
+        hint = f"; it reads as {guess}: set `encoding: {guess}`" if guess else ""
+        raise SourceError(f"{path}: cannot be read as {configured} ({problem}){hint}")
     for candidate in FALLBACK_ENCODINGS:
-        if _decodes(data, candidate):
-            return data.decode(candidate), candidate
+        if _decode_problem(data, candidate) is None:
+            return candidate
     raise SourceError(f"{path}: not text in UTF-8 or Windows-1252; save it as CSV UTF-8 from Excel")
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+DECODE_CHUNK = 1 << 20
+
+
+def _decode_problem(data: bytes, encoding: str) -> str | None:
+    """Why the bytes are not text in `encoding`, or None. Decoded a megabyte at a time and thrown away: a
+    decoded copy of a whole extract can take four times its size."""
     try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError as exc:
+        return str(exc)
+    for offset in range(0, len(data) or 1, DECODE_CHUNK):
+        try:
+            decoder.decode(data[offset:offset + DECODE_CHUNK], final=offset + DECODE_CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            return f"byte {data[offset + exc.start]:#04x} at byte {offset + exc.start:,}: {exc.reason}"
+    return None
 
 
 def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None]:
@@ -80,13 +91,25 @@ def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None]:
             raise SourceError(f"{path}: {exc}") from None
         return grid, None
     if suffix in CSV_SUFFIXES:
-        text, encoding = _decode(path, source.encoding)
-        # csv, not pandas: title rows above the header have fewer fields than the data.
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        width = max((len(r) for r in rows), default=0)
-        grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-        return grid, encoding
+        data = path.read_bytes()
+        encoding = _encoding(path, data, source.encoding)
+        return _csv_grid(data, encoding), encoding
     raise SourceError(f"{path}: unsupported file type '{suffix}'; expected .csv or .xlsx")
+
+
+def _csv_grid(data: bytes, encoding: str) -> pd.DataFrame:
+    """Every line of a CSV as a row (blank ones too, so row numbers match Excel's), padded with "" to the
+    widest: title rows above the header have fewer fields than the data. The widest row is found by a
+    pass of the csv module that keeps nothing; pandas' parser then reads the cells from the bytes, sharing
+    one string object between equal values (a million-row extract repeats its values endlessly)."""
+    def text():
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    width = max((len(row) for row in csv.reader(text())), default=0)
+    if width == 0:
+        return pd.DataFrame()
+    grid = pd.read_csv(text(), header=None, names=range(width), dtype=object, na_filter=False,
+                       keep_default_na=False, skip_blank_lines=False, engine="c")
+    return grid.fillna("")
 
 
 def _cell_text(value) -> str:

@@ -163,3 +163,24 @@ def test_blank_required_value_rejects_the_row(tmp_path):
     assert _ledger_row(data, "crimes", 3)["reason"] == \
         "crimes.csv row 3, column 'crime_ref': blank is not a value (the column is required)"
     assert _ledger_row(data, "victims", 2)["status"] == "rejected"
+
+
+def test_csv_grid_matches_the_csv_module_row_for_row():
+    """pandas reads the cells (less memory), but rows and cells are exactly what the csv module reads:
+    title rows, blank lines (so row numbers match Excel's), quoted commas, quotes, line breaks in a cell,
+    short rows, non-ASCII text, CRLF line ends."""
+    import csv
+    import io
+
+    from pplib.load import _csv_grid
+    text = ('Modern slavery crimes export\r\n\r\nCrime Reference,Offence,Notes,Nationality\r\n'
+            'A1,"Forced labour, car wash","He said ""no""",Côte d’Ivoire\r\n'
+            'A2,Sexual exploitation,"line one\r\nline two",\r\n'
+            'A3,Criminal exploitation\r\n\r\n,,,\r\n')
+    for encoding in ("utf-8-sig", "cp1252"):
+        data = text.replace("’", "'").encode(encoding) if encoding == "cp1252" else text.encode(encoding)
+        expected = list(csv.reader(io.StringIO(data.decode(encoding), newline="")))
+        width = max(len(r) for r in expected)
+        grid = _csv_grid(data, encoding)
+        assert grid.values.tolist() == [r + [""] * (width - len(r)) for r in expected], encoding
+        assert grid.iloc[3, 2] == 'He said "no"' and grid.iloc[4, 2] == "line one\r\nline two"
