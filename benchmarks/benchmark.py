@@ -153,7 +153,8 @@ def main(argv=None) -> int:
     subset = folders[:: max(1, len(folders) // max(1, args.naive_forces))][: args.naive_forces]  # spread out
     b_subset = naive_build(subset, root / "naive")
     b = b_subset / len(subset) * len(folders)
-    print(f"(b) one papermill + one nbconvert command per notebook: {b_subset:,.1f} s for {len(subset)} forces "
+    print(f"(b) one papermill + one nbconvert command per notebook: {b_subset:,.1f} s for {len(subset)} "
+          f"force{'s' if len(subset) != 1 else ''} "
           f"({', '.join(f.name for f in subset)}), "
           f"{b:,.1f} s scaled to {len(folders)}")
 
