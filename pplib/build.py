@@ -237,43 +237,49 @@ def _is_kernel_start_race(exc: Exception) -> bool:
                                    "Kernel died before replying", "ZMQError"))
 
 
-# One kernel per process, kept across notebooks, with one client connected to it: starting a kernel and
-# importing pandas, matplotlib and geopandas in it costs seconds, and connecting a new client to it a
-# quarter of a second, more than many sections take to run.
-class _KeptKernel:
-    manager: AsyncKernelManager | None = None
-    client = None  # the kernel client, connected on the first notebook and kept
-    pid = 0
+# One kernel per process (per thread, when a Dask worker runs several), kept across notebooks, with one
+# client connected to it: starting a kernel and importing pandas, matplotlib and geopandas in it costs
+# seconds, and connecting a new client to it a quarter of a second, more than many sections take to run.
+class _Kept:
+    """A kept kernel and its client. The client is asynchronous and belongs to its thread's event loop."""
+
+    def __init__(self):
+        self.manager = AsyncKernelManager(kernel_name=KERNEL)
+        self.client = None  # connected on the first notebook, then kept
+        self.pid = os.getpid()
 
 
-def _persistent_kernel() -> AsyncKernelManager:
-    if _KeptKernel.manager is not None and _KeptKernel.pid != os.getpid():
-        # a forked copy of the parent's kernel manager: it belongs to the parent, not here
-        _KeptKernel.manager = _KeptKernel.client = None
-    if _KeptKernel.manager is None:
-        manager = AsyncKernelManager(kernel_name=KERNEL)
-        _KeptKernel.manager, _KeptKernel.client, _KeptKernel.pid = manager, None, os.getpid()
-        Finalize(manager, _shutdown_kernel, args=(manager,), exitpriority=10)  # worker processes
-        atexit.register(_shutdown_kernel, manager)  # the main process
-    return _KeptKernel.manager
+_thread = threading.local()
 
 
-def _shutdown_kernel(manager: AsyncKernelManager) -> None:
+def _kept() -> _Kept:
+    kept = getattr(_thread, "kept", None)
+    if kept is not None and kept.pid != os.getpid():
+        kept = None  # a forked copy of the parent's: its kernel belongs to the parent, not here
+    if kept is None:
+        kept = _thread.kept = _Kept()
+        Finalize(kept, _shutdown_kernel, args=(kept,), exitpriority=10)  # worker processes
+        atexit.register(_shutdown_kernel, kept)  # the main process
+    return kept
+
+
+def _shutdown_kernel(kept: _Kept) -> None:
     try:
-        if _KeptKernel.manager is manager and _KeptKernel.client is not None:
-            _KeptKernel.client.stop_channels()
-            _KeptKernel.client = None
-        if manager.has_kernel:
-            run_sync(manager.shutdown_kernel)(now=True)
+        if kept.client is not None:
+            kept.client.stop_channels()
+            kept.client = None
+        if kept.manager.has_kernel:
+            run_sync(kept.manager.shutdown_kernel)(now=True)
     except Exception:  # noqa: BLE001 - shutting down at exit: nothing more to do
         pass
 
 
 def _discard_kernel() -> None:
     """After a kernel failure, start afresh next time."""
-    if _KeptKernel.manager is not None:
-        _shutdown_kernel(_KeptKernel.manager)
-    _KeptKernel.manager = _KeptKernel.client = None
+    kept = getattr(_thread, "kept", None)
+    if kept is not None:
+        _shutdown_kernel(kept)
+    _thread.kept = None
 
 
 class KeptKernelEngine(NBClientEngine):
@@ -283,15 +289,16 @@ class KeptKernelEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, **kwargs):
-        client = PapermillNotebookClient(nb_man, km=_persistent_kernel(), kernel_name=kernel_name,
+        kept = _kept()
+        client = PapermillNotebookClient(nb_man, km=kept.manager, kernel_name=kernel_name,
                                          timeout=execution_timeout, startup_timeout=start_timeout,
                                          log=papermill_logger, log_output=log_output, stdout_file=stdout_file,
                                          stderr_file=stderr_file)
-        client.kc = _KeptKernel.client  # None the first time: nbclient starts the kernel and connects
+        client.kc = kept.client  # None the first time: nbclient starts the kernel and connects
         try:
             return client.execute()
         finally:
-            _KeptKernel.client = client.kc
+            kept.client = client.kc
 
 
 ENGINE = "pplib-kept-kernel"

@@ -81,6 +81,16 @@ def test_the_command_line_starts_a_local_cluster_when_given_no_scheduler(localit
     assert "1 profiles built or up to date, 0 failed" in capsys.readouterr().out
 
 
+def test_a_worker_with_several_threads_builds_one_profile_at_a_time_and_all_of_them(localities, tmp_path):
+    """`dask worker` starts one thread per core by default: profiles sent to one worker process must still
+    build (each thread keeps its own kernel; the process's working folder is taken in turn)."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0") as local:
+        results = build(localities, ("introduction", "national_picture"), tmp_path / "out",
+                        editions=("partner", "internal"), engine="dask", scheduler=local.scheduler_address)
+    assert [r.status for r in results] == ["built"] * 4, [r.error for r in results]
+    assert len({r.worker for r in results}) == 1  # all four on the one worker process
+
+
 def test_a_scheduler_without_the_dask_engine_is_refused(localities, tmp_path):
     with pytest.raises(SystemExit, match="--scheduler is for --engine dask"):
         main(["build", "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path), "--locality", str(localities[0])])

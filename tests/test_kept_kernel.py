@@ -32,11 +32,11 @@ def test_notebooks_share_the_kernel_and_its_client_but_never_their_variables(tmp
     (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
     monkeypatch.setenv("PPLIB_TEST_SETTING", "before")
     a = _report(build_module._execute(first, tmp_path / "a.ipynb", {"label": "A"}, tmp_path / "one"))
-    client = build_module._KeptKernel.client
+    client = build_module._kept().client
     monkeypatch.setenv("PPLIB_TEST_SETTING", "after")  # a setting changed between notebooks reaches the kernel
     b = _report(build_module._execute(second, tmp_path / "b.ipynb", {"label": "B"}, tmp_path / "two"))
     assert a["pid"] == b["pid"]  # one kernel
-    assert build_module._KeptKernel.client is client and client is not None  # one connection to it
+    assert build_module._kept().client is client and client is not None  # one connection to it
     assert (a["label"], b["label"]) == ("A", "B")
     assert a["leftover"] and not b["leftover"]  # the namespace is emptied between notebooks
     assert (a["cwd"], b["cwd"]) == (str(tmp_path / "one"), str(tmp_path / "two"))
@@ -52,6 +52,6 @@ def test_a_failing_cell_keeps_the_kernel_for_the_next_notebook(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError, match="a bad cell"):
         build_module._execute(failing, tmp_path / "f.ipynb", {}, tmp_path)
     assert "a bad cell" in (tmp_path / "f.ipynb").read_text(encoding="utf-8")  # the failed run is kept to read
-    client = build_module._KeptKernel.client
+    client = build_module._kept().client
     assert _report(build_module._execute(healthy, tmp_path / "h.ipynb", {}, tmp_path))["label"] == "default"
-    assert build_module._KeptKernel.client is client
+    assert build_module._kept().client is client
