@@ -309,13 +309,18 @@ KERNEL_ENVIRONMENT = ("XDG_CACHE_HOME",)
 _KERNEL_HOME = Path(tempfile.gettempdir())  # where the kept kernel starts; each notebook then moves to its own
 
 
+def _settings(also: tuple[str, ...] = ()) -> dict[str, str]:
+    """The build's settings from its environment (PPLIB_*, and `also`), for a process that started without
+    them: the kept kernel, a cluster worker."""
+    return {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in also}
+
+
 def _with_reset_cell(notebook: Path, cwd: Path) -> nbformat.NotebookNode:
     """The notebook with a first cell that moves the kept kernel into this run's own working folder, gives
     it the build's current PPLIB_* settings and empties its namespace (pplib.kernel.fresh_start)."""
     nb = nbformat.read(notebook, as_version=4)
-    settings = {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in KERNEL_ENVIRONMENT}
     source = ("from pplib.kernel import fresh_start\n"
-              f"fresh_start({str(cwd)!r}, {settings!r}, {KERNEL_ENVIRONMENT!r})")
+              f"fresh_start({str(cwd)!r}, {_settings(KERNEL_ENVIRONMENT)!r}, {KERNEL_ENVIRONMENT!r})")
     reset = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     reset.id = RESET_TAG
     nb.cells.insert(0, reset)
@@ -510,8 +515,8 @@ _ONE_UNIT_AT_A_TIME = threading.Lock()
 def _build_unit_with_settings(unit: tuple, settings: dict[str, str]) -> UnitResult:
     """A unit on a cluster worker, which did not start with the build's PPLIB_* settings (boundary folder...).
 
-    A worker with several threads still builds one unit at a time: units in a process share its kept kernel
-    and its working folder."""
+    A worker with several threads still builds one unit at a time: papermill moves the whole process into
+    each notebook's working folder."""
     with _ONE_UNIT_AT_A_TIME:
         os.environ.update(settings)
         return _build_unit(unit)
@@ -525,7 +530,7 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
     except ImportError:
         raise RuntimeError("the dask engine needs Dask distributed: pip install -e '.[dask]'") from None
     from tqdm import tqdm
-    settings = {k: v for k, v in os.environ.items() if k.startswith("PPLIB_")}
+    settings = _settings()
     results = []
     with ExitStack() as stack:
         if scheduler:

@@ -5,6 +5,7 @@ so a chart lifted out of the report still says what it shows.
 """
 from __future__ import annotations
 
+import io
 import textwrap
 
 import matplotlib
@@ -24,6 +25,14 @@ plt.rcParams.update({
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "font.size": 10, "axes.titlesize": 11,
     "axes.titleweight": "bold", "savefig.bbox": "tight",
 })
+
+
+def png(figure) -> bytes:
+    """The figure as PNG bytes at the house resolution; the figure is closed (pyplot keeps open ones)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 CAPTION_WIDTH = 135  # characters of 8-point text across the 7.5-inch figure

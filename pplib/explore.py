@@ -7,12 +7,10 @@ is the slow part, so it is cached; a change of control only re-counts.
 """
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from pplib import analyse, boundaries, charts, maps, paths
@@ -133,9 +131,9 @@ class Explorer:
         category = "area_name" if column == "area" else ("quarter" if column == "quarter" else column)
         self.status.value = f"<b>{int(self.table[value].sum()):,}</b> {kind} selected"
         has_counts = len(self.table) and self.table[value].sum()
-        self.chart_out.value = _png(charts.bar(self.table, category, value, title, caption)) if has_counts else b""
+        self.chart_out.value = charts.png(charts.bar(self.table, category, value, title, caption)) if has_counts else b""
         self.table_out.value = self.table.to_html(index=False, na_rep="", border=0)
-        self.map_out.value = _png(self._map()) if boundaries.available(("lad",)) else b""
+        self.map_out.value = charts.png(self._map()) if boundaries.available(("lad",)) else b""
         self.note.value = "" if has_counts else "<p>Nothing to draw for this selection.</p>"
         if not boundaries.available(("lad",)):
             self.note.value += f"<p>{maps.missing_boundaries_note()}</p>"
@@ -154,10 +152,3 @@ class Explorer:
         for i, name in enumerate(("Chart", "Table", "Map")):
             tabs.set_title(i, name)
         return widgets.VBox([controls, self.note, tabs])
-
-
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=charts.DPI)
-    plt.close(figure)
-    return buffer.getvalue()

@@ -10,17 +10,15 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 import logging
 import re
 from functools import cached_property
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from pplib.charts import DPI
+from pplib import charts
 from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, cached_locality_data, write_quality_reports
 from pplib.protect import EDITIONS, Protector, render
@@ -91,11 +89,8 @@ class Section:
 
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI)
-        plt.close(figure)
         title = _figure_title(figure)
-        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        encoded = base64.b64encode(charts.png(figure)).decode("ascii")
         display(HTML(f'<img alt="{html.escape(title, quote=True)}" class="pp-chart" '
                      f'src="data:image/png;base64,{encoded}"/>'))
 

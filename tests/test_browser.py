@@ -121,20 +121,24 @@ def test_importing_the_module_loads_no_browser_library():
 
 # --- printing to PDF ------------------------------------------------------------------------
 
+def _stand_in_browser(folder: Path, script: str) -> Path:
+    """A shell script in the browser's place, running `script` whatever it is asked to do."""
+    fake = folder / "stand-in-browser"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    return fake
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in browser is a shell script")
 def test_no_pdf_is_an_error_quoting_the_browser(tmp_path, long_page):
-    fake = tmp_path / "fake-browser"
-    fake.write_text("#!/bin/sh\necho 'GPU process crashed: no display' >&2\nexit 0\n")
-    fake.chmod(0o755)
+    fake = _stand_in_browser(tmp_path, "echo 'GPU process crashed: no display' >&2\nexit 0")
     with pytest.raises(BrowserError, match="GPU process crashed: no display"):
         html_to_pdf(long_page, tmp_path / "out.pdf", browser=fake)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in browser is a shell script")
 def test_a_browser_that_hangs_is_stopped(tmp_path, long_page):
-    fake = tmp_path / "slow-browser"
-    fake.write_text("#!/bin/sh\nsleep 60\n")
-    fake.chmod(0o755)
+    fake = _stand_in_browser(tmp_path, "sleep 60")
     with pytest.raises(BrowserError, match="did not finish"):
         html_to_pdf(long_page, tmp_path / "out.pdf", browser=fake, timeout=1)
 
