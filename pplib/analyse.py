@@ -4,13 +4,9 @@ from __future__ import annotations
 import pandas as pd
 
 from pplib.clean import AGE_BANDS
-from pplib.config import Disclosure
-from pplib.protect import Protector
+from pplib.disclosure.tables import describe
 from pplib.reference import force_referrals
 from pplib.schemas import EXPLOITATION_TYPES
-
-
-INTERNAL = Protector("internal", Disclosure())  # counts written as recorded
 
 
 def headline_counts(data) -> dict[str, int]:
@@ -26,14 +22,22 @@ def headline_counts(data) -> dict[str, int]:
 
 def count_by(frame: pd.DataFrame, column: str, order=None, label: str = "count") -> pd.DataFrame:
     """Counts per value of `column` with each value's share of the total, in a stable order."""
-    counts = frame[column].value_counts(dropna=False)
+    counts = frame[column].astype("object").fillna("unknown").value_counts()
     if order is not None:
         counts = counts.reindex([o for o in order if o in counts.index] +
                                 [v for v in counts.index if v not in order], fill_value=0)
     table = counts.rename(label).rename_axis(column).reset_index()
     total = table[label].sum()
     table["percent"] = (100 * table[label] / total).round(1) if total else 0.0
-    return table
+    return _described(table, frame, {column: column}, label, ratios={"percent": (label, None)})
+
+
+def _described(table: pd.DataFrame, records: pd.DataFrame, by: dict, column: str, **spec) -> pd.DataFrame:
+    """Say what the table counts, from the records it was counted from (their measure and filter)."""
+    measure = records.attrs.get("measure")
+    if measure is None:  # records not from a locality's dataset (a unit test's frame): nothing to say
+        return table
+    return describe(table, measure, by=by, counts={column: {}}, within=records.attrs.get("within"), **spec)
 
 
 def crimes_by_type(data) -> pd.DataFrame:
@@ -44,7 +48,7 @@ def crimes_by_year(data, crimes: pd.DataFrame | None = None) -> pd.DataFrame:
     crimes = data.crimes if crimes is None else crimes
     years = range(data.locality.period.start.year, data.locality.period.end.year + 1)
     counts = crimes.groupby("year").size().reindex(list(years), fill_value=0)
-    return counts.rename("crimes").rename_axis("year").reset_index()
+    return _described(counts.rename("crimes").rename_axis("year").reset_index(), crimes, {"year": "year"}, "crimes")
 
 
 def force_nrm_referrals_by_quarter(force_code: str) -> pd.DataFrame:
@@ -62,38 +66,58 @@ def sources_summary(data) -> pd.DataFrame:
     for kind, loaded in data.loaded.items():
         counts = statuses.loc[kind] if kind in statuses.index else {}
         rows.append({"source": kind, "file": loaded.path.name, "rows read": loaded.rows_read,
-                     **{status: int(counts.get(status, 0)) for status in ("used", "merged", "rejected")}})
-    return pd.DataFrame(rows)
+                     **{status: int(counts.get(status, 0)) for status in STATUSES}})
+    return describe_rows(pd.DataFrame(rows))
 
 
-def headline_bullets(data, protect: Protector | None = None) -> list[str]:
+STATUSES = ("used", "merged", "rejected")
+
+
+def describe_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows read per source and what became of them: every row read is used, merged or rejected."""
+    return describe(table, "rows", by={"source": "source"},
+                    counts={"rows read": {}, **{s: {"conditions": {"status": s}} for s in STATUSES}},
+                    domains={"source": list(table["source"]), "status": list(STATUSES)})
+
+
+def plain(value, measure: str = "", **conditions) -> str:
+    """A count as the internal edition writes it; sections pass their own `number` (disclosure applied)."""
+    return f"{int(value):,}"
+
+
+def withheld(text: str) -> bool:
+    return "[c]" in text
+
+
+def headline_bullets(data, number=plain) -> list[str]:
     """Key facts as sentences, written from the numbers (never typed by hand).
 
-    Local counts are written through `protect` (the edition's disclosure control)."""
-    p = protect or INTERNAL
+    Local counts are written through `number(value, measure, **conditions)`: the section's, which shows each
+    cell as the edition shows it everywhere."""
     counts = headline_counts(data)
     period = data.locality.period
     span = f"between {period.start:%d %B %Y} and {period.end:%d %B %Y}"
-    referrals = (f"{p.count(counts['nrm_referrals'])} NRM referrals and {p.count(counts['duty_to_notify'])} "
-                 f"Duty to Notify reports were made for the area in the same period.")
+    referrals = (f"{number(counts['nrm_referrals'], 'referrals')} NRM referrals and "
+                 f"{number(counts['duty_to_notify'], 'dtn_reports')} Duty to Notify reports were made for the area "
+                 f"in the same period.")
     if counts["crimes"] == 0:
         return [f"No modern slavery crimes were recorded {span} in the records supplied.", referrals]
-    lines = [f"{counted(counts['crimes'], 'modern slavery crime', protect=p)} "
-             f"{'was' if counts['crimes'] == 1 else 'were'} recorded {span}, with "
-             f"{counted(counts['victims'], 'victim', protect=p)} and "
-             f"{counted(counts['suspects'], 'suspect', protect=p)} linked to them."]
+    crimes = number(counts["crimes"], "crimes")
+    lines = [f"{counted(crimes, 'modern slavery crime')} {'was' if crimes == '1' else 'were'} recorded {span}, "
+             f"with {counted(number(counts['victims'], 'victims'), 'victim')} and "
+             f"{counted(number(counts['suspects'], 'suspects'), 'suspect')} linked to them."]
     by_type = crimes_by_type(data)
-    known = by_type[~by_type["primary_type"].isin(["unknown"])]
+    known = by_type[~by_type["primary_type"].isin(["unknown", "other", "other or not recorded"])]
     if len(known) and known["crimes"].iloc[0] > 0:
         top = known.sort_values("crimes", ascending=False).iloc[0]
+        text = number(int(top["crimes"]), "crimes", primary_type=top["primary_type"])
         lines.append(f"{type_label(top['primary_type']).capitalize()} was the most common primary type "
-                     f"({counted(int(top['crimes']), 'crime', protect=p)}, "
-                     f"{p.share(int(top['crimes']), counts['crimes'])}).")
+                     f"({counted(text, 'crime')}{share(text, crimes, int(top['crimes']), counts['crimes'])}).")
     years = crimes_by_year(data)
     if len(years) >= 2 and years["crimes"].iloc[-2] > 0:
         last, prev = years.iloc[-1], years.iloc[-2]
-        shown = tuple(table_cell(years, "year", row["year"], "crimes", p) for row in (last, prev))
-        if all(text.replace(",", "").isdigit() for text in shown):  # no change quoted from a suppressed count
+        shown = [number(int(row["crimes"]), "crimes", year=row["year"]) for row in (last, prev)]
+        if not any(withheld(text) for text in shown):  # no change quoted from a suppressed count
             change = 100 * (last["crimes"] - prev["crimes"]) / prev["crimes"]
             direction = "more" if change >= 0 else "fewer"
             lines.append(f"{shown[0]} crimes were recorded in {last['year']}, {abs(change):.0f}% {direction} "
@@ -111,19 +135,26 @@ def _period_quarters(data) -> list[str]:
 def crimes_by_quarter(data, crimes: pd.DataFrame | None = None) -> pd.DataFrame:
     crimes = data.crimes if crimes is None else crimes
     counts = crimes.groupby("quarter").size().reindex(_period_quarters(data), fill_value=0)
-    return counts.rename("crimes").rename_axis("quarter").reset_index()
+    return _described(counts.rename("crimes").rename_axis("quarter").reset_index(), crimes, {"quarter": "quarter"},
+                      "crimes")
 
 
 def types_present(data) -> list[str]:
     """Exploitation types with at least one crime, most crimes first ('unknown' last)."""
     counts = data.crimes["primary_type"].value_counts()
     order = {t: i for i, t in enumerate(EXPLOITATION_TYPES)}  # ties keep the vocabulary's order
-    known = sorted((t for t in counts.index if t != "unknown"), key=lambda t: (-counts[t], order.get(t, 99)))
-    return known + (["unknown"] if "unknown" in counts.index else [])
+    last = [t for t in ("other or not recorded", "unknown") if t in counts.index]
+    known = sorted((t for t in counts.index if t not in last), key=lambda t: (-counts[t], order.get(t, 99)))
+    return known + last
 
 
 def of_type(frame: pd.DataFrame, exploitation_type: str | None) -> pd.DataFrame:
-    return frame if exploitation_type is None else frame[frame["primary_type"] == exploitation_type]
+    """The records of one primary type, remembering the filter (so their counts say what they count)."""
+    if exploitation_type is None:
+        return frame
+    chosen = frame[frame["primary_type"] == exploitation_type].copy()
+    chosen.attrs = {**frame.attrs, "within": {**frame.attrs.get("within", {}), "primary_type": exploitation_type}}
+    return chosen
 
 
 PROFILE_COLUMNS = {"age_group": ("child", "adult", "unknown"),
@@ -133,7 +164,8 @@ PROFILE_COLUMNS = {"age_group": ("child", "adult", "unknown"),
 
 def profile(people: pd.DataFrame, column: str, top: int = 8) -> pd.DataFrame:
     """People by one characteristic; nationality keeps the `top` most common and groups the rest."""
-    if column == "nationality" and people[column].nunique() > top:
+    # Recoded records (partner edition) already count small nationalities as "other", the same in every table.
+    if column == "nationality" and people[column].nunique() > top and not people.attrs.get("recoded"):
         keep = people[column].value_counts().index[:top]
         people = people.assign(nationality=people[column].where(people[column].isin(keep), "All other"))
         order = list(keep) + ["All other"]
@@ -148,14 +180,18 @@ def crimes_victims_referrals_by_year(data) -> pd.DataFrame:
     years = crimes_by_year(data)["year"]
     def per_year(frame):
         return frame.groupby("year").size().reindex(years, fill_value=0).to_numpy() if len(frame) else [0] * len(years)
-    return pd.DataFrame({"year": years, "recorded crimes": per_year(data.crimes),
-                         "recorded victims": per_year(data.victims),
-                         "NRM referrals": per_year(data.nrm_referrals)})
+    table = pd.DataFrame({"year": years, "recorded crimes": per_year(data.crimes),
+                          "recorded victims": per_year(data.victims),
+                          "NRM referrals": per_year(data.nrm_referrals)})
+    return describe(table, "crimes", by={"year": "year"},
+                    counts={"recorded crimes": {"measure": "crimes"}, "recorded victims": {"measure": "victims"},
+                            "NRM referrals": {"measure": "referrals"}})
 
 
 TYPE_LABELS = {"labour": "labour exploitation", "criminal": "criminal exploitation",
                "sexual": "sexual exploitation", "domestic servitude": "domestic servitude",
                "organ harvesting": "organ harvesting", "other": "other exploitation",
+               "other or not recorded": "another type or none recorded",
                "unknown": "exploitation type not recorded"}
 
 
@@ -163,57 +199,52 @@ def type_label(exploitation_type: str) -> str:
     return TYPE_LABELS.get(exploitation_type, exploitation_type)
 
 
-def counted(count: int, noun: str, plural: str | None = None, protect: Protector | None = None) -> str:
-    """'1 crime', '2 crimes', '1,024 victims'; 'fewer than 5 crimes' where the edition suppresses it."""
-    text = (protect or INTERNAL).count(count)
+def counted(text: str, noun: str, plural: str | None = None) -> str:
+    """'1 crime', '2 crimes', '1,024 victims' from a count as the edition writes it."""
     return f"{text} {noun if text == '1' else (plural or noun + 's')}"
 
 
-def share(part: int, whole: int, protect: Protector | None = None) -> str:
-    return (protect or INTERNAL).share(part, whole)
+def share(part_text: str, whole_text: str, part: int, whole: int) -> str:
+    """', 37%' after a count, only when the count and its total are both shown (a share of a withheld count
+    would give it away)."""
+    if withheld(part_text) or withheld(whole_text) or not whole:
+        return ""
+    return f", {100 * part / whole:.0f}%"
 
 
-def table_cell(table: pd.DataFrame, key_column: str, key, value_column: str, protect: Protector | None = None) -> str:
-    """A count for a sentence exactly as the same table shows it in this edition: a count withheld from
-    the table (secondary suppression included) is withheld from the sentence too."""
-    p = protect or INTERNAL
-    if not p.partner:
-        return p.count(int(table.loc[table[key_column] == key, value_column].iloc[0]))
-    protected = Protector(p.edition, p.disclosure).table(table, "sentence")  # scratch: keeps the log clean
-    row = protected.index[protected[key_column] == key][0]
-    return p.cell(protected, row, value_column)
-
-
-def _share_of_cell(text: str, part: int, whole: int, p: Protector) -> str:
-    return p.share(part, whole) if text.replace(",", "").isdigit() else "n/a"
-
-
-def type_bullets(data, exploitation_type: str, protect: Protector | None = None) -> list[str]:
-    p = protect or INTERNAL
+def type_bullets(data, exploitation_type: str, number=plain) -> list[str]:
     crimes = of_type(data.crimes, exploitation_type)
     victims = of_type(data.victims, exploitation_type)
     label = type_label(exploitation_type)
     if crimes.empty:
         return [f"No crimes with {label} as the primary type were recorded in the period."]
-    shown = table_cell(crimes_by_type(data), "primary_type", exploitation_type, "crimes", p)
-    noun = "crime" if shown == "1" else "crimes"
-    lines = [f"{shown} {noun} ({_share_of_cell(shown, len(crimes), len(data.crimes), p)} of all recorded) "
-             f"had {label} as the primary type, with {counted(len(victims), 'victim', protect=p)} linked to them."]
+    of = {"primary_type": exploitation_type}
+    shown = number(len(crimes), "crimes", **of)
+    total = number(len(data.crimes), "crimes")
+    of_all = _in_brackets(share(shown, total, len(crimes), len(data.crimes)))
+    lines = [f"{counted(shown, 'crime')}{of_all[:-1] + ' of all recorded)' if of_all else ''} had {label} as the primary type, with {counted(number(len(victims), 'victims', **of), 'victim')} "
+             f"linked to them."]
     if len(victims):
-        ages, sexes = profile(victims, "age_group"), profile(victims, "sex")
-        nations = profile(victims, "nationality")
-        children = (table_cell(ages, "age_group", "child", "people", p)
-                    if "child" in set(ages["age_group"]) else "0")
-        female = table_cell(sexes, "sex", "female", "people", p) if "female" in set(sexes["sex"]) else "0"
-        top = nations.sort_values("people", ascending=False).iloc[0]["nationality"]
+        all_victims = number(len(victims), "victims", **of)
         n_children = int((victims["age_group"] == "child").sum())
         n_female = int((victims["sex"] == "female").sum())
-        lines.append(f"Of the victims, {children} ({_share_of_cell(children, n_children, len(victims), p)}) were "
-                     f"children and {female} ({_share_of_cell(female, n_female, len(victims), p)}) female; "
-                     f"the most common nationality was {top} "
-                     f"({table_cell(nations, 'nationality', top, 'people', p)}).")
+        children = number(n_children, "victims", **of, age_group="child")
+        female = number(n_female, "victims", **of, sex="female")
+        nations = victims["nationality"].value_counts()
+        top = nations.index[0]
+        lines.append(f"Of the victims, {children}{_in_brackets(share(children, all_victims, n_children, len(victims)))}"
+                     f" were children and {female}{_in_brackets(share(female, all_victims, n_female, len(victims)))}"
+                     f" female; the most common nationality was {top} "
+                     f"({number(int(nations.iloc[0]), 'victims', **of, nationality=top)}).")
     if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
         flagged = int(crimes["county_lines"].fillna(False).sum())
-        lines.append(f"{p.count(flagged)} of these crimes ({p.share(flagged, len(crimes))}) were flagged as "
-                     f"county lines.")
+        text = number(flagged, "crimes", **of, county_lines=True)
+        lines.append(f"{text} of these crimes{_in_brackets(share(text, shown, flagged, len(crimes)))} were flagged "
+                     f"as county lines.")
     return lines
+
+
+def _in_brackets(share_text: str) -> str:
+    return f" ({share_text[2:]})" if share_text else ""
+
+

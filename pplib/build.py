@@ -5,6 +5,10 @@ One unit of work is one locality in one edition: its sections run in report orde
 report page. Units run in parallel across the cores; a unit that fails never stops
 the others. Each section records the hash of everything it was built from, so a
 re-run rebuilds only what failed or whose inputs changed.
+
+The partner edition is built in a private working folder inside the internal edition's
+(internal/partner-build/), then only what a partner should get is published to the
+partner folder, audited there and, if the audit fails, withdrawn.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +89,18 @@ class UnitResult:
     pdf: str = ""
     name: str = ""  # the locality's name as the report shows it
     worker: str = ""  # host:process that built it (which machine, when a cluster builds)
+    cells_shown: int = 0  # partner edition: local count cells shown and suppressed (from its audit)
+    cells_suppressed: int = 0
+
+    def suppression(self) -> str:
+        """What the partner edition withholds, e.g. '37 of 449 local count cells suppressed (8.2%)'."""
+        total = self.cells_shown + self.cells_suppressed
+        if self.edition != "partner" or self.status == "failed":
+            return ""
+        if not total:
+            return "no local count cells"
+        share = self.cells_suppressed / total
+        return f"{self.cells_suppressed:,} of {total:,} local count cells suppressed ({share:.1%})"
 
 
 def section_notebook(section: str) -> Path:
@@ -95,7 +111,19 @@ def section_notebook(section: str) -> Path:
 
 
 def locality_out_dir(out_root: Path, slug: str, edition: str) -> Path:
+    """The edition's folder: what its readers get."""
     return Path(out_root) / slug / edition
+
+
+PARTNER_WORK = "partner-build"
+
+
+def work_dir(out_root: Path, slug: str, edition: str) -> Path:
+    """Where the edition's notebooks write. The partner edition's executed notebooks, logs and data quality
+    reports are not for partners, so they are built inside the internal folder and only the report and its
+    tables are published (publish_partner)."""
+    internal = locality_out_dir(out_root, slug, "internal")
+    return internal / PARTNER_WORK if edition == "partner" else internal
 
 
 # --- export ---------------------------------------------------------------------------
@@ -363,66 +391,249 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> nbfor
 
 def run_section(locality_dir: Path, section: str, out_root: Path, parameters: dict | None = None,
                 edition: str = "internal") -> SectionResult:
-    """Run one section for one locality into out_root/<slug>/<edition>/sections/ (own working folder).
+    """Run one section for one locality into the edition's work_dir()/sections/ (own working folder).
 
     `parameters` sets the notebook's own parameters (e.g. year for the national picture)."""
     locality = load_locality(locality_dir)
-    out_dir = locality_out_dir(out_root, locality.slug, edition)
-    work_dir = out_dir / "work" / section
-    work_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = work_dir(out_root, locality.slug, edition)
+    scratch = out_dir / "work" / section
+    scratch.mkdir(parents=True, exist_ok=True)
     (out_dir / "sections").mkdir(exist_ok=True)
     executed = out_dir / "sections" / f"{section}.ipynb"
     params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir),
               "edition": edition}
     log.info("running %s for %s (%s edition)", section, locality.name, edition)
-    notebook = _execute(section_notebook(section), executed, params, work_dir)
+    notebook = _execute(section_notebook(section), executed, params, scratch)
     html_file = export_html(notebook, out_dir / "sections" / f"{section}.html", locality.handling_marking)
-    shutil.rmtree(work_dir, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     return SectionResult(locality.slug, section, executed, html_file, edition)
 
 
 def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path, parameters: dict | None = None,
                    edition: str = "internal", rebuild: bool = True, pdf: bool = False) -> UnitResult:
-    """All sections of one locality in one edition, then the assembled report and the tables workbook."""
+    """All sections of one locality in one edition, then the assembled report and the tables workbook; the
+    partner edition's are then published to its folder and audited there."""
     locality = load_locality(locality_dir)
-    out_dir = locality_out_dir(out_root, locality.slug, edition)
-    result = UnitResult(locality.slug, edition, str(out_dir), name=locality.name)
+    work, target = work_dir(out_root, locality.slug, edition), locality_out_dir(out_root, locality.slug, edition)
+    result = UnitResult(locality.slug, edition, str(target), name=locality.name)
     parameters = parameters or {}
-    upstream = ""
+    record = parameters_record(parameters, edition, sections)
+    changed = _read_json(work / "parameters.json") != record  # e.g. another set of sections
+    plan = _plan(locality, sections, work, edition, parameters, rebuild or (changed and edition == "partner"))
+    if edition == "partner" and any(stale for _, _, stale in plan):
+        _start_clean(work)
+    for section, digest, stale in plan:
+        if stale:
+            _run_stamped(locality_dir, section, digest, out_root, parameters, edition, work)
+        (result.built if stale else result.skipped).append(section)
+    if edition == "partner" and result.built:
+        _settle(locality, locality_dir, plan, out_root, parameters, work)
+    with _stage("report"):
+        if result.built or changed or not (work / "report.html").exists():
+            assemble_report([work / "sections" / f"{s}.html" for s in sections], work / "report.html",
+                            f"{locality.name} modern slavery problem profile ({edition} edition)")
+            tables_workbook(work)
+        shutil.rmtree(work / "work", ignore_errors=True)
+        _write_json(work / "parameters.json", record)
+    if edition == "partner":
+        _publish_and_audit(work, target, result)
+    result.report = str(target / "report.html")
+    if pdf:
+        result.pdf = str(_print_pdf(target, edition))
+    result.status = "built" if result.built else "up to date"
+    return result
+
+
+def _plan(locality, sections, work: Path, edition: str, parameters: dict, rebuild: bool) -> list[tuple]:
+    """(section, inputs hash, needs building) in report order. The partner edition rebuilds all or none: its
+    ledger is locality-wide, so its disclosure decisions must be made over one consistent build."""
+    plan, upstream = [], ""
     for section in sections:
         digest = inputs_hash(locality, section, edition, parameters, upstream)
         upstream += digest  # a later section (the appendix) depends on the earlier ones
-        if not rebuild and _up_to_date(out_dir, section, digest):
-            result.skipped.append(section)
-            continue
-        _stamp_path(out_dir, section).unlink(missing_ok=True)
-        try:
-            run_section(locality_dir, section, out_root, parameters, edition)
-        except Exception as exc:
-            exc.pplib_section = section  # so the batch summary names the notebook that failed
-            raise
-        _stamp_path(out_dir, section).parent.mkdir(parents=True, exist_ok=True)
-        _stamp_path(out_dir, section).write_text(json.dumps({"inputs": digest}), encoding="utf-8")
-        result.built.append(section)
-    if result.built or not (out_dir / "report.html").exists():
-        pages = [out_dir / "sections" / f"{s}.html" for s in sections]
-        assemble_report(pages, out_dir / "report.html",
-                        f"{locality.name} modern slavery problem profile ({edition} edition)")
-        tables_workbook(out_dir)
-    shutil.rmtree(out_dir / "work", ignore_errors=True)
-    result.report = str(out_dir / "report.html")
-    if pdf:
-        from pplib.browser import html_to_pdf
-        try:
-            result.pdf = str(html_to_pdf(out_dir / "report.html", out_dir / "report.pdf"))
-        except Exception as exc:
-            exc.pplib_section = "PDF"
-            raise
-    result.status = "built" if result.built else "up to date"
-    (out_dir / "parameters.json").write_text(json.dumps({**parameters, "edition": edition,
-                                                         "sections": list(sections)}, indent=2), encoding="utf-8")
-    return result
+        plan.append((section, digest, rebuild or not _up_to_date(work, section, digest)))
+    if edition == "partner" and any(stale for _, _, stale in plan):
+        plan = [(section, digest, True) for section, digest, _ in plan]
+    return plan
 
+
+# What a partner build starts without: an earlier build's tables (and their workbook), ledger decisions and
+# log, and its stamps (the sections they vouch for were built on the ledger being deleted).
+CLEAN_START = ("tables", "tables.xlsx", "disclosure", "disclosure_log.csv", ".stamps")
+
+
+def _settle(locality, locality_dir: Path, plan: list[tuple], out_root: Path, parameters: dict, work: Path) -> None:
+    """Check the locality's ledger as a whole; where that withdrew a cell a section had already shown, run the
+    sections again on the ledger's decisions (kept), until none changes (it only ever adds suppression)."""
+    from pplib.disclosure.plan import Ledger
+    ledger_file = work / "disclosure" / "ledger.json"
+    for _ in range(SETTLE_PASSES):
+        rule = Ledger.for_rule(locality.disclosure)
+        ledger = Ledger.load(ledger_file, rule.threshold, rule.group_threshold, rule.rounding_base)
+        if not ledger.settle():
+            ledger.save(ledger_file)
+            return
+        ledger.revised = False
+        _start_clean(work, keep=("disclosure",))
+        ledger.save(ledger_file)
+        log.info("%s: cells withdrawn after they were shown; running the sections again", locality.name)
+        for section, digest, _ in plan:
+            _run_stamped(locality_dir, section, digest, out_root, parameters, "partner", work)
+
+
+SETTLE_PASSES = 3
+
+
+def _start_clean(work: Path, keep: tuple[str, ...] = ()) -> None:
+    for name in CLEAN_START:
+        if name in keep:
+            continue
+        path = work / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _run_stamped(locality_dir: Path, section: str, digest: str, out_root: Path, parameters: dict, edition: str,
+                 work: Path) -> None:
+    """Run one section, then stamp it with what it was built from (no stamp while it runs: a crash rebuilds it)."""
+    stamp = _stamp_path(work, section)
+    stamp.unlink(missing_ok=True)
+    with _stage(section):
+        run_section(locality_dir, section, out_root, parameters, edition)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"inputs": digest}), encoding="utf-8")
+
+
+@contextmanager
+def _stage(name: str):
+    """Name the stage an exception came from, so the batch summary says where the unit failed."""
+    try:
+        yield
+    except Exception as exc:
+        if not getattr(exc, "pplib_section", ""):
+            exc.pplib_section = name
+        raise
+
+
+PATH_PARAMETERS = ("locality", "output_dir")  # set by run_section itself, and machine paths
+
+
+def parameters_record(parameters: dict, edition: str, sections: tuple[str, ...]) -> dict:
+    """parameters.json: the notebook parameters, edition and sections; no machine paths (it is published)."""
+    kept = {k: v for k, v in parameters.items() if k not in PATH_PARAMETERS}
+    # as read back from the file (a date as text), so an unchanged build compares equal
+    return json.loads(json.dumps({**kept, "edition": edition, "sections": list(sections)}, default=str))
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+
+
+# --- publishing the partner edition ----------------------------------------------------
+
+# Everything a partner gets, from the working folder: the report, its tables (also as a workbook), which
+# cells were withheld and why, what it was built with, and what the audit reads.
+PUBLISHED = ("report.html", "tables/*.csv", "tables.xlsx", "disclosure_log.csv", "parameters.json",
+             "disclosure/metadata.json")
+METADATA = "disclosure/metadata.json"
+AUDIT = "disclosure audit"
+AUDIT_PLACEHOLDER = '<p class="pp-audit"></p>'
+FAILED_NOTE = "BUILD-FAILED.txt"
+
+
+def _empty(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def publish_partner(work: Path, target: Path) -> list[str]:
+    """Empty `target` and copy into it, from the working folder, only the PUBLISHED files that exist; return
+    their paths (relative, posix), also recorded under "files" in target's disclosure/metadata.json."""
+    work, target = Path(work), Path(target)
+    if work.resolve().is_relative_to(target.resolve()):
+        raise ValueError(f"{work} is inside {target}, which publishing empties")
+    _empty(target)
+    files = []
+    for pattern in PUBLISHED:
+        for path in sorted(p for p in work.glob(pattern) if p.is_file()):
+            name = path.relative_to(work).as_posix()
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / name)
+            files.append(name)
+    if METADATA not in files:
+        files.append(METADATA)
+    _record_files(target, files)
+    return files
+
+
+def _record_files(target: Path, files: list[str]) -> None:
+    """The folder's file list in disclosure/metadata.json (the audit checks the folder holds nothing else)."""
+    metadata = _read_json(target / METADATA) or {"format": 1}
+    _write_json(target / METADATA, {**metadata, "files": files})
+
+
+class AuditFailed(Exception):
+    """The published partner edition failed its disclosure audit: every problem, one a line."""
+    pplib_section = AUDIT
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems or ["the audit failed without naming a problem"]
+        super().__init__("\n".join(self.problems))
+
+
+def _audit(folder: Path):
+    """The published folder read back and attacked as a partner could; raises AuditFailed if it gives away
+    a suppressed count."""
+    with _stage(AUDIT):
+        from pplib.disclosure.audit import audit_folder  # here: the build must import without it
+        audit = audit_folder(folder)
+        if not audit.ok:
+            raise AuditFailed([str(p) for p in audit.problems])  # "file, row r, column c: message"
+    return audit
+
+
+def audit_sentence(audit) -> str:
+    """What the report says of its audit. Counts of cells only: a count of records here would be unprotected."""
+    total = audit.shown + audit.suppressed
+    if not total:
+        return "Disclosure audit: passed. This edition shows no counts from local records."
+    if getattr(audit, "method", "suppress") == "round":
+        return (f"Disclosure audit: passed. The {total:,} local count cells are rounded, so no exact count can "
+                "be worked out from the tables, totals and sentences in this edition.")
+    return (f"Disclosure audit: passed. {audit.suppressed:,} of {total:,} local count cells "
+            f"({audit.suppressed / total:.1%}) are suppressed; no suppressed count can be worked out from the "
+            "tables, totals and sentences in this edition.")
+
+
+def _publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
+    with _stage("publishing"):
+        publish_partner(work, target)
+    audit = _audit(target)
+    result.cells_shown, result.cells_suppressed = audit.shown, audit.suppressed
+    report = target / "report.html"
+    page = report.read_text(encoding="utf-8") if report.exists() else ""
+    if AUDIT_PLACEHOLDER in page:  # the appendix leaves it for the audit's result
+        stated = f'<p class="pp-audit">{html.escape(audit_sentence(audit))}</p>'
+        report.write_text(page.replace(AUDIT_PLACEHOLDER, stated), encoding="utf-8")
+
+
+def _print_pdf(folder: Path, edition: str) -> Path:
+    from pplib.browser import html_to_pdf
+    with _stage("PDF"):
+        pdf = html_to_pdf(folder / "report.html", folder / "report.pdf")
+    if edition == "partner":
+        _record_files(folder, [*_read_json(folder / METADATA)["files"], "report.pdf"])
+    return pdf
+
+
+# --- failures --------------------------------------------------------------------------
 
 def _build_unit(args: tuple) -> UnitResult:
     """One unit in a worker process: any failure becomes a result, never an exception."""
@@ -437,20 +648,46 @@ def _build_unit(args: tuple) -> UnitResult:
 
 
 def _failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitResult:
-    """A unit that failed: logged, its traceback in error.txt, the one-line reason in the result."""
+    """A unit that failed: logged, its traceback in error.txt in its working folder, the one-line reason in
+    the result. A failed partner edition is withdrawn: its folder holds only a note saying so."""
     locality_dir, _, out_root, _, edition, _, _ = unit
-    slug = Path(locality_dir).name
+    slug, name = _identity(locality_dir)
     log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
     result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
-                        failed_section=section, error=summary)
-    error_file = Path(result.out_dir) / "error.txt"
-    error_file.parent.mkdir(parents=True, exist_ok=True)
-    error_file.write_text(details, encoding="utf-8")
+                        failed_section=section, error=summary, name=name)
+    _write_text(work_dir(out_root, slug, edition) / "error.txt", details)
+    if edition == "partner":
+        _withdraw(Path(result.out_dir), name, section or "setup")
     return result
+
+
+def _identity(locality_dir: Path) -> tuple[str, str]:
+    """(slug, name) of the locality, its folder's name when its configuration is what failed."""
+    try:
+        locality = load_locality(locality_dir)
+        return locality.slug, locality.name
+    except Exception:  # noqa: BLE001 - reporting a failure: the folder's name will do
+        return Path(locality_dir).name, Path(locality_dir).name
+
+
+def _withdraw(target: Path, name: str, where: str) -> None:
+    """Empty the partner folder but for a note: where it failed, never what (the error may quote input)."""
+    _empty(target)
+    _write_text(target / FAILED_NOTE,
+                f"The partner edition of {name} was not built: it failed in {where}.\n"
+                "Nothing of it is published here. The detail is in the internal edition's folder: "
+                f"internal/{PARTNER_WORK}/error.txt\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _error_summary(exc: Exception) -> str:
     """One line: the error raised inside the notebook (its type and first line), or the exception's own."""
+    if isinstance(exc, AuditFailed):
+        return exc.problems[0]
     if isinstance(exc, papermill.PapermillExecutionError):
         name, text = exc.ename, exc.evalue
     else:
@@ -556,21 +793,23 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
     return results
 
 
+# What the index links to, where the folder holds it.
+INDEX_LINKS = {"report.html": "report", "report.pdf": "PDF", "tables.xlsx": "tables (Excel)"}
+FAILED_LINKS = {FAILED_NOTE: "why not built"}
+
+
 def write_index(results: list[UnitResult], out_root: Path) -> Path:
     """outputs/index.html: every locality and edition with its status and links (relative, offline)."""
     rows = []
     for r in results:
         base = Path(r.out_dir).relative_to(out_root).as_posix()
-        links = []
-        if r.status != "failed":
-            links.append(f'<a href="{base}/report.html">report</a>')
-            if r.pdf:
-                links.append(f'<a href="{base}/report.pdf">PDF</a>')
-            if (Path(r.out_dir) / "tables.xlsx").exists():
-                links.append(f'<a href="{base}/tables.xlsx">tables (Excel)</a>')
+        offered = FAILED_LINKS if r.status == "failed" else INDEX_LINKS  # never an earlier build's report
+        links = [f'<a href="{base}/{file}">{label}</a>' for file, label in offered.items()
+                 if (Path(r.out_dir) / file).is_file() and (file != "report.pdf" or r.pdf)]  # not an old PDF
         detail = (f"failed in <code>{html.escape(r.failed_section or 'setup')}</code>: {html.escape(r.error)}"
                   if r.status == "failed" else
-                  f"{len(r.built)} section{'s' if len(r.built) != 1 else ''} rebuilt, {len(r.skipped)} unchanged")
+                  f"{len(r.built)} section{'s' if len(r.built) != 1 else ''} rebuilt, {len(r.skipped)} unchanged"
+                  + (f"; {html.escape(r.suppression())}" if r.suppression() else ""))
         rows.append(f"<tr class='pp-{r.status.replace(' ', '-')}'><td>{html.escape(r.name or r.locality)}</td>"
                     f"<td>{r.edition}</td><td>{r.status}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
     page = INDEX_TEMPLATE.format(rows="\n".join(rows), built=sum(r.status != "failed" for r in results),

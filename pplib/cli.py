@@ -1,4 +1,4 @@
-"""Command line: `pplib build`, `pplib generate-sample`, `pplib import-reference`."""
+"""Command line: `pplib build`, `pplib generate-sample`, `pplib import-reference`, `pplib audit`."""
 from __future__ import annotations
 
 import argparse
@@ -49,7 +49,8 @@ def _cmd_build(args) -> int:
     failed = [r for r in results if r.status == "failed"]
     for r in results:
         where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.error}"
-        print(f"{r.locality} ({r.edition}): {r.status}: {where}")
+        withheld = f"; {r.suppression()}" if r.suppression() else ""
+        print(f"{r.locality} ({r.edition}): {r.status}: {where}{withheld}")
     print(f"{len(results) - len(failed)} profiles built or up to date, {len(failed)} failed; "
           f"index: {out_root / 'index.html'}")
     return 1 if failed else 0
@@ -77,6 +78,19 @@ def _cmd_data_dictionary(args) -> int:
     else:
         print(data_dictionary_markdown())
     return 0
+
+
+def _cmd_audit(args) -> int:
+    from pplib.disclosure.audit import audit_folder
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"pplib audit: {folder} is not a folder", file=sys.stderr)
+        return 2
+    result = audit_folder(folder)
+    for problem in result.problems:
+        print(problem)
+    print(result.summary())
+    return 0 if result.ok else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -123,6 +137,10 @@ def parser() -> argparse.ArgumentParser:
 
     d.add_argument("--update-readme", action="store_true", help="rewrite the dictionary inside README.md")
     d.set_defaults(func=_cmd_data_dictionary)
+
+    a = sub.add_parser("audit", help="check a built partner edition folder gives no suppressed count away")
+    a.add_argument("folder", help="the partner edition's folder, e.g. outputs/<locality>/partner")
+    a.set_defaults(func=_cmd_audit)
     return p
 
 

@@ -38,6 +38,8 @@ class Period(_Strict):
 
 class Disclosure(_Strict):
     threshold: int = Field(5, ge=1, le=100, description="counts from local records below this are suppressed")
+    group_threshold: int = Field(10, ge=1, le=1000, description="a group of fewer records than this is never "
+                                 "shown all in one category (all male, all one nationality)")
     method: Literal["suppress", "round"] = "suppress"
     rounding_base: int = Field(5, ge=2, le=100)
 

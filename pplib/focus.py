@@ -11,8 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from pplib import analyse
+from pplib.analyse import plain, withheld
 from pplib.clean import missing
 from pplib.compare import quarters_between
+from pplib.disclosure.recode import OTHER
+from pplib.disclosure.tables import describe
+from pplib.partnership import completeness_band
 from pplib.reference import force_referrals
 
 # Control methods and routes named in UK modern slavery typologies; a crime can show several.
@@ -46,28 +50,40 @@ TYPE_FIELDS = {
 
 
 def ranked_types(data) -> list[str]:
-    """Exploitation types evident in the locality, most crimes first (type not recorded excluded)."""
-    return [t for t in analyse.types_present(data) if t != "unknown"]
+    """Exploitation types evident in the locality, most crimes first (type not recorded excluded, and so the
+    partner edition's recoded small types, counted with them)."""
+    return [t for t in analyse.types_present(data) if t not in ("unknown", OTHER)]
 
 
 def sectors(data, exploitation_type: str) -> pd.DataFrame:
+    """Crimes of the type by sector or setting, most first, with each one's share."""
     crimes = analyse.of_type(data.crimes, exploitation_type)
     table = analyse.count_by(crimes, "sector", label="crimes").sort_values("crimes", ascending=False)
-    return table.reset_index(drop=True)
+    return describe(table.reset_index(drop=True), "crimes", by={"sector": "sector"}, counts={"crimes": {}},
+                    within={"primary_type": exploitation_type}, ratios={"percent": ("crimes", None)})
 
 
-def mo_themes(data, exploitation_type: str) -> pd.DataFrame:
-    """How many crimes of the type show each modus operandi theme (counts only, no text)."""
+def mo_themes(data, exploitation_type: str, shares: bool = False) -> pd.DataFrame:
+    """How many crimes of the type show each modus operandi theme (counts only, no text); a crime can show
+    several, so the themes do not add up to the type's crimes.
+
+    `shares` adds each theme's percent of the type's crimes. Its denominator is not the column's total, which
+    a table's description cannot say, so a table with shares is not described: only the internal edition
+    can show it."""
     personal = data.personal_fields("crimes", f"counting modus operandi themes for {exploitation_type}")
     text = data.crimes[["source_row", "primary_type"]].merge(personal[["source_row", "mo_text"]], on="source_row")
     text = text[text["primary_type"] == exploitation_type]["mo_text"].fillna("").str.lower()
     rows = [{"theme": theme, "crimes": int(text.map(lambda t: bool(pattern.search(t))).sum())}
             for theme, pattern in MO_THEMES]
     table = pd.DataFrame(rows)
-    table["percent"] = (100 * table["crimes"] / len(text)).round(1) if len(text) else 0.0
+    if shares:
+        table["percent"] = (100 * table["crimes"] / len(text)).round(1) if len(text) else 0.0
     table = table[table["crimes"] > 0].sort_values("crimes", ascending=False).reset_index(drop=True)
-    recorded = int((text.str.strip() != "").sum())
-    table.attrs["described"] = recorded
+    if not shares:
+        describe(table, "crimes", by={"theme": "theme"}, counts={"crimes": {}},
+                 within={"primary_type": exploitation_type}, domains={"theme": [t for t, _ in MO_THEMES]},
+                 additive={"theme": False})
+    table.attrs["described"] = int((text.str.strip() != "").sum())
     return table
 
 
@@ -85,17 +101,26 @@ def _national_police_share(exploitation_type: str, first: str, last: str) -> flo
     return float(100 * typed.loc[includes, "value"].sum() / typed["value"].sum())
 
 
-def local_vs_national(data, exploitation_type: str, first: str = "2023-Q1", last: str = "2023-Q4") -> pd.DataFrame:
-    """The type's share of local crimes and local NRM referrals against its share of police NRM referrals nationally."""
-    def share(frame):
-        return round(100 * (frame["primary_type"] == exploitation_type).mean(), 1) if len(frame) else None
+def local_vs_national(data, exploitation_type: str, first: str = "2023-Q1", last: str = "2023-Q4"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The type's share of local crimes and local NRM referrals (one row of local counts, described), and its
+    share of police NRM referrals nationally (published: public)."""
+    of_type = {"conditions": {"primary_type": exploitation_type}}
+    row, counts, ratios = {}, {}, {}
+    for measure, frame, noun in (("crimes", data.crimes, "crimes"), ("referrals", data.nrm_referrals, "referrals")):
+        part, whole = int((frame["primary_type"] == exploitation_type).sum()), len(frame)
+        row.update({f"{noun} of this type": part, f"all {noun}": whole,
+                    f"percent of {noun}": round(100 * part / whole, 1) if whole else None})
+        counts.update({f"{noun} of this type": {"measure": measure, **of_type}, f"all {noun}": {"measure": measure}})
+        ratios[f"percent of {noun}"] = (f"{noun} of this type", f"all {noun}", 100)
+    types = {exploitation_type, *data.crimes["primary_type"].dropna(), *data.nrm_referrals["primary_type"].dropna()}
+    local = describe(pd.DataFrame([row]).astype({c: "Float64" for c in ratios}), "crimes", counts=counts,
+                     ratios=ratios, domains={"primary_type": sorted(map(str, types))})
     national = _national_police_share(exploitation_type, first, last)
-    return pd.DataFrame([
-        {"measure": "local recorded crimes (primary type)", "percent": share(data.crimes)},
-        {"measure": "local NRM referrals (primary type)", "percent": share(data.nrm_referrals)},
-        {"measure": f"NRM referrals by all police forces, UK, {first} to {last} (any type recorded)",
-         "percent": round(national, 1) if national is not None else None},
-    ])
+    published = pd.DataFrame([{"measure": f"NRM referrals by all police forces, UK, {first} to {last} "
+                                          "(any type recorded)",
+                               "percent": round(national, 1) if national is not None else None}])
+    return local, published
 
 
 def _mentions(text: pd.Series, exploitation_type: str) -> pd.Series:
@@ -142,8 +167,9 @@ def _case_study_type_matches(study: tuple[str, str], exploitation_type: str) -> 
     return bool(_mentions(body, exploitation_type).iloc[0])
 
 
-def further_data(data, exploitation_type: str, threshold: float = 80.0) -> list[str]:
-    """What would sharpen the picture: thin fields for this type, and open register gaps about it."""
+def further_data(data, exploitation_type: str, threshold: float = 80.0, partner: bool = False) -> list[str]:
+    """What would sharpen the picture: thin fields for this type, and open register gaps about it (the
+    partner edition says how complete a field is as a band, not a percentage of counts)."""
     lines = []
     completeness = data.completeness()
     for column in TYPE_FIELDS.get(exploitation_type, []):
@@ -152,8 +178,9 @@ def further_data(data, exploitation_type: str, threshold: float = 80.0) -> list[
             if not row.supplied:
                 lines.append(f"The {row.source} extract has no {column.replace('_', ' ')} column.")
             elif row.percent_complete < threshold:
-                lines.append(f"{column.replace('_', ' ').capitalize()} is filled in for only "
-                             f"{row.percent_complete:.0f}% of {row.source} records.")
+                share = completeness_band(row.filled, row.rows) if partner else f"{row.percent_complete:.0f}%"
+                lines.append(f"{column.replace('_', ' ').capitalize()} is filled in for only {share} of "
+                             f"{row.source} records.")
     gaps = partner_items(data, exploitation_type).get("intelligence_gaps")
     if gaps is not None:
         for gap in gaps[gaps["status"].fillna("").str.lower() != "closed"].itertuples():
@@ -161,21 +188,38 @@ def further_data(data, exploitation_type: str, threshold: float = 80.0) -> list[
     return lines
 
 
-def county_lines(data, protect=None) -> dict:
-    """County lines within criminal exploitation: flagged crimes, their victims' ages, by year."""
-    p = protect or analyse.INTERNAL
-    crimes = data.crimes[data.crimes["county_lines"].fillna(False).astype(bool)]
+def county_lines(data, number=plain, partner: bool = False) -> dict:
+    """County lines within criminal exploitation: flagged crimes (of any type) by year, and their victims' ages.
+
+    Counts are written through `number` (the section's). Victims carry no county lines flag of their own (it
+    is their crime's), so nothing can say what a count of them counts: the partner edition gives none
+    (no sentence, and victims_by_age is None)."""
+    flag = data.crimes["county_lines"]
+    crimes = data.crimes[flag.fillna(False).astype(bool)]
     victims = data.victims[data.victims["crime_key"].isin(crimes["crime_key"])]
-    by_year = analyse.crimes_by_year(data, crimes)
-    criminal = int((data.crimes["primary_type"] == "criminal").sum())
-    children = int((victims["age_group"] == "child").sum())
-    lines = [f"{analyse.counted(len(crimes), 'crime', protect=p)} {'was' if len(crimes) == 1 else 'were'} flagged as "
-             f"county lines ({p.share(len(crimes), criminal)} of the {p.count(criminal)} criminal exploitation crimes)."]
-    if len(victims):
-        lines.append(f"{p.count(children)} of their {analyse.counted(len(victims), 'victim', protect=p)} "
-                     f"({p.share(children, len(victims))}) were children.")
-    flag_missing = int(data.crimes["county_lines"].isna().sum())
+    by_year = describe(analyse.crimes_by_year(data, crimes), "crimes", by={"year": "year"}, counts={"crimes": {}},
+                       within={"county_lines": True})
+    if crimes.empty:
+        lines = ["No crimes were flagged as county lines."]
+    else:
+        flagged = number(len(crimes), "crimes", county_lines=True)
+        criminal_n = int((data.crimes["primary_type"] == "criminal").sum())
+        criminal = number(criminal_n, "crimes", primary_type="criminal")
+        among = (f"among {criminal}" if withheld(flagged) or withheld(criminal) or not criminal_n
+                 else f"{100 * len(crimes) / criminal_n:.0f}% of the {criminal}")  # no share of a withheld count
+        lines = [f"{analyse.counted(flagged, 'crime')} {'was' if flagged == '1' else 'were'} flagged as county lines "
+                 f"({among} criminal exploitation crimes)."]
+    if len(victims) and not partner:
+        children = int((victims["age_group"] == "child").sum())
+        lines.append(f"{children:,} of their {analyse.counted(f'{len(victims):,}', 'victim')} "
+                     f"({100 * children / len(victims):.0f}%) were children.")
+    flag_missing = int(flag.isna().sum())
     if flag_missing:
-        lines.append(f"The county lines flag was blank for {analyse.counted(flag_missing, 'crime', protect=p)}, so these "
-                     "counts are a minimum.")
-    return {"bullets": lines, "by_year": by_year, "victims_by_age": analyse.profile(victims, "age_band")}
+        lines.append(f"The county lines flag was blank for "
+                     f"{analyse.counted(number(flag_missing, 'crimes', county_lines='unknown'), 'crime')}, "
+                     "so these counts are a minimum.")
+    by_age = None
+    if not partner:
+        by_age = analyse.profile(victims, "age_band")
+        by_age.attrs.pop("cells", None)  # would claim to count all victims by age band
+    return {"bullets": lines, "by_year": by_year, "victims_by_age": by_age}

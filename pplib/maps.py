@@ -45,8 +45,7 @@ import pandas as pd
 
 from pplib import boundaries, compare
 from pplib.clean import missing
-from pplib.config import Disclosure
-from pplib.protect import Protector
+from pplib.disclosure.tables import describe
 from pplib.charts import PALETTE  # importing charts also selects the headless backend and the house style
 from pplib.forces import all_forces, england_and_wales, force_by_code
 from pplib.paths import REFERENCE_DIR
@@ -283,42 +282,37 @@ def place_records(frame: pd.DataFrame, level: str, force_code: str) -> pd.DataFr
 
 # --- counts, rates, suppression --------------------------------------------------
 
-def _protector(suppressed) -> Protector | None:
-    """A Protector, a threshold or a Disclosure config (maps then suppress as the partner edition does), or None."""
-    if suppressed is None or isinstance(suppressed, Protector):
-        return suppressed
-    threshold = int(getattr(suppressed, "threshold", suppressed))
-    return Protector("partner", Disclosure(threshold=threshold, method="suppress"))
+NOT_PLACED = "not placed"  # the cell of records that no area of the level holds
 
 
-def suppression_flags(counts: pd.Series, protector: Protector | None, name: str = "map") -> pd.Series:
-    """Which area counts the edition withholds (pplib.protect: primary and secondary suppression)."""
-    if protector is None or not protector.partner:
-        return pd.Series(False, index=counts.index)
-    protected = protector.table(pd.DataFrame({"count": counts}), name, counts=["count"])
-    return protected["count"].isna() & counts.notna()
+def withheld(table: pd.DataFrame) -> pd.Series:
+    """Areas whose count the edition withholds (a section's protected table marks them; see
+    pplib.disclosure.tables), as opposed to areas with no figure."""
+    labels = table.attrs.get("suppressed_cells", {}).get("count", [])
+    return pd.Series(table.index.isin(labels), index=table.index) & table["count"].isna()
 
 
-def area_counts(frame: pd.DataFrame, level: str, force_code: str, suppressed=None
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def area_counts(frame: pd.DataFrame, level: str, force_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records per area of the force (all areas, zeros included), and the records not placed.
 
     Returns (table, unmatched). table: area_code, area_name, count, population, rate_per_100k,
-    suppressed, note. unmatched: kind, reason, count. Every input row is counted exactly once
-    in one of them. `suppressed` is the disclosure threshold (or the locality's Disclosure).
+    note. unmatched: kind, reason, count. Every input row is counted exactly once in one of them.
+    The table says what it counts (pplib.disclosure.tables.describe): records by area, with those not placed
+    as the area "not placed", so a section shows the table and its note as one set of cells.
     """
     areas = force_areas(level, force_code)
     placed = place_records(frame, level, force_code)
     counts = placed["area_code"].value_counts()
     table = areas.assign(count=areas["area_code"].map(counts).fillna(0).astype(int))
     table["rate_per_100k"] = (table["count"] * PER / table["population"].astype("Float64")).astype("Float64")
-    protector = _protector(suppressed)
-    threshold = protector.disclosure.threshold if protector is not None and protector.partner else None
-    table["suppressed"] = suppression_flags(table["count"], protector, f"{LEVELS[level]} counts")
-    table = table[["area_code", "area_name", "count", "population", "rate_per_100k", "suppressed", "note"]]
+    table = table[["area_code", "area_name", "count", "population", "rate_per_100k", "note"]]
     unmatched = (placed[placed["area_code"].isna()].groupby(["kind", "reason"]).size().rename("count")
                  .reset_index().sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True))
-    table.attrs.update(level=level, force_code=force_code, threshold=threshold)
+    if frame.attrs.get("measure"):
+        describe(table, frame.attrs["measure"], by={"area_code": level}, counts={"count": {}},
+                 within=frame.attrs.get("within"), ratios={"rate_per_100k": ("count", "population", PER)},
+                 domains={level: [*areas["area_code"], NOT_PLACED]})
+    table.attrs.update(level=level, force_code=force_code)
     if areas.attrs.get("note"):
         table.attrs["note"] = areas.attrs["note"]
     if level == "postcode_area":
@@ -328,16 +322,18 @@ def area_counts(frame: pd.DataFrame, level: str, force_code: str, suppressed=Non
     return table, unmatched
 
 
-def area_counts_by(frame: pd.DataFrame, by: str, level: str, force_code: str, suppressed=None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def area_counts_by(frame: pd.DataFrame, by: str, level: str, force_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """area_counts for each value of `by` (e.g. primary_type, year), stacked with a `by` column."""
     tables, unplaced = [], []
     for group, rows in _groups(frame, by) or [("all records", frame)]:  # no records: one panel of zeros
-        table, unmatched = area_counts(rows, level, force_code, suppressed)
+        table, unmatched = area_counts(rows, level, force_code)
         tables.append(table.assign(**{by: group}))
         unplaced.append(unmatched.assign(**{by: group}))
     stacked = pd.concat(tables, ignore_index=True)
     stacked.attrs.update(tables[0].attrs)
+    if "cells" in stacked.attrs:  # each row counts one group's records in one area
+        spec = stacked.attrs["cells"]
+        stacked.attrs["cells"] = {**spec, "by": {**spec["by"], by: by}}
     return stacked, pd.concat(unplaced, ignore_index=True)
 
 
@@ -350,20 +346,15 @@ def _groups(frame: pd.DataFrame, by: str):
     return [(value, frame[values == value]) for value in order]
 
 
-def publishable(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with counts and rates of suppressed areas blanked, for partner-facing output."""
-    out = table.copy()
-    hidden = out["suppressed"].astype(bool)
-    out["count"] = out["count"].astype("Int64").mask(hidden)
-    out["rate_per_100k"] = out["rate_per_100k"].mask(hidden)
-    return out
-
-
-def unmatched_note(unmatched: pd.DataFrame) -> str:
-    """One sentence saying how many records are not on the map and why (by kind)."""
+def unmatched_note(unmatched: pd.DataFrame, number=None) -> str:
+    """One sentence saying how many records are not on the map and why (by kind). With `number` (a section's,
+    given the count of records not placed) only the total, as the edition shows that cell."""
     total = int(unmatched["count"].sum()) if len(unmatched) else 0
     if not total:
         return "Every record is on the map."
+    if number is not None:
+        text = number(total)
+        return f"{text} record{'' if text == '1' else 's'} not on the map (no area recorded, not recognised, or outside the force)."
     kinds = unmatched.groupby("kind")["count"].sum()
     words = {"missing": "no area recorded", "unknown": "area not recognised", "outside force": "outside the force",
              NO_AREA: NO_AREA}
@@ -489,8 +480,7 @@ def _count_threshold(table: pd.DataFrame, value: str) -> int | None:
 def _suppressed_label(table: pd.DataFrame, label: str | None) -> str:
     if label:
         return label
-    threshold = table.attrs.get("threshold")
-    return f"Suppressed (fewer than {threshold})" if threshold else "Suppressed (small number)"
+    return "Withheld ([c]) to protect individuals"
 
 
 # --- boundaries as drawn ------------------------------------------------------------
@@ -612,8 +602,8 @@ def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str,
     attribution of the boundaries used are printed under the map.
     """
     shapes = _shapes_for(table, layer)
-    hidden = (shapes["suppressed"].fillna(False).astype(bool) if "suppressed" in shapes
-              else pd.Series(False, index=shapes.index))
+    hidden_codes = set(table.loc[withheld(table), "area_code"]) if "count" in table else set()
+    hidden = shapes["area_code"].isin(hidden_codes)
     values = pd.to_numeric(shapes[value], errors="coerce").astype(float)
     value_classes = classify(values[~hidden], classes, scheme, threshold=_count_threshold(table, value))
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 6.5))
@@ -646,11 +636,12 @@ def _outline_force(ax, force_code: str) -> str:
     return attribution(layer)
 
 
-def small_multiples(frame: pd.DataFrame, by: str, level: str, force_code: str, title: str, caption: str,
-                    value: str = "count", suppressed=None, classes: int = 5, scheme: str = "NaturalBreaks",
+def small_multiples(tables: pd.DataFrame, by: str, level: str, title: str, caption: str,
+                    value: str = "count", classes: int = 5, scheme: str = "NaturalBreaks",
                     ncols: int = 3, suppressed_label: str | None = None):
-    """One map per value of `by` (primary_type or year), all sharing one classification."""
-    tables, unmatched = area_counts_by(frame, by, level, force_code, suppressed)
+    """One map per value of `by` (primary_type or year), all sharing one classification, from the table
+    area_counts_by gives as the section shows it (withheld counts missing)."""
+    tables = tables.assign(suppressed=withheld(tables).to_numpy())
     visible = tables[~tables["suppressed"]]
     shared = classify(visible[value], classes, scheme, threshold=_count_threshold(tables, value))
     panels = list(dict.fromkeys(tables[by]))
@@ -670,7 +661,7 @@ def small_multiples(frame: pd.DataFrame, by: str, level: str, force_code: str, t
                loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, fontsize=8, title_fontsize=8.5)
     fig.tight_layout()
     statements = [attribution(level)]
-    _footer(fig, f"{caption} {unmatched_note(unmatched)}", statements)
+    _footer(fig, caption, statements)
     return fig
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import json
 import logging
 import re
 from functools import cached_property
@@ -18,10 +19,18 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from pplib import charts
+from pplib import analyse, charts, clean, maps
 from pplib.config import Locality, load_locality
 from pplib.dataset import LocalityData, cached_locality_data, write_quality_reports
-from pplib.protect import EDITIONS, Protector, render
+from pplib.disclosure import cells, tables as cell_tables
+from pplib.disclosure.plan import Ledger
+from pplib.disclosure.recode import MEASURES, recode
+from pplib.disclosure.render import EDITIONS, MARKER, render
+
+
+AGE_GROUPS = {measure: cells.Coarsening(measure, "age_band", "age_group", tuple(
+    (label, clean.age_group(low)) for low, _, label in clean.AGE_BANDS) + (("unknown", "unknown"),), exact=True)
+    for measure in ("victims", "suspects")}
 
 
 def slugify(text: str) -> str:
@@ -35,46 +44,104 @@ class Section:
         self.title = title
         self.locality = locality
         self.output_dir = Path(output_dir)
-        self.protect = Protector(edition, locality.disclosure)
+        self.partner = edition == "partner"
+        rule = Ledger.for_rule(locality.disclosure)
+        self.ledger = (Ledger.load(self._ledger_file, rule.threshold, rule.group_threshold, rule.rounding_base)
+                       if self.partner else None)
+
+    @property
+    def _ledger_file(self) -> Path:
+        return self.output_dir / "disclosure" / "ledger.json"
 
     @cached_property
     def data(self) -> LocalityData:
-        """The locality's cleaned records, loaded on first use (the national picture never needs them)."""
+        """The locality's cleaned records, loaded on first use (the national picture never needs them); in the
+        partner edition with small categories recoded (pplib.disclosure.recode)."""
         data = cached_locality_data(self.locality)
-        write_quality_reports(data, self.output_dir, record_level=not self.protect.partner)
+        for measure, attribute in MEASURES.items():
+            getattr(data, attribute).attrs["measure"] = measure
+        write_quality_reports(data, self.output_dir, record_level=not self.partner)
+        if self.partner:
+            recoded = recode(data, self.locality.disclosure.threshold)
+            self.recoded = recoded.categories
+            for measure in ("victims", "suspects"):  # both from the age, so an age band's group is known
+                self.ledger.domains.coarsenings.add(AGE_GROUPS[measure])
+            for measure, source in MEASURES.items():  # the rows used of a source are its records
+                self.ledger.domains.same(cells.key("rows", {"source": source, "status": "used"}), cells.key(measure))
+            return recoded.data
+        self.recoded = []
         return data
 
+    def _domain(self, measure: str, dim: str) -> list[str]:
+        """Every value a dimension takes in the records of a measure (missing as 'unknown'), and every value of
+        a fixed vocabulary (sex, age): a reader cannot tell a value no record has from one withheld, so the
+        model must not know it either."""
+        frame = self.data.ledger if measure == "rows" else getattr(self.data, MEASURES[measure])
+        if dim not in frame:
+            raise KeyError(f"{measure} records have no '{dim}' to count by")
+        present = set(frame[dim].astype("object").where(frame[dim].notna(), "unknown").astype(str))
+        return sorted(present | set(analyse.PROFILE_COLUMNS.get(dim, ())))
+
+    def number(self, value: int, measure: str, **conditions) -> str:
+        """A count from local records for a sentence: as the edition shows that cell everywhere else."""
+        if not self.partner:
+            return f"{int(value):,}"
+        k = cells.key(measure, conditions)
+        for dim, of in conditions.items():
+            known = dim in self.ledger.domains.dims.get(measure, {})  # areas: declared by their table
+            self.ledger.domains.add(measure, dim, [str(of), *([] if known else self._domain(measure, dim))])
+        self.ledger.decide("text", {k: int(value)})
+        self._save_ledger()
+        value = self.ledger.shown(k)
+        shown = "[c]" if value is None else f"{value:,}"
+        return f'<span class="pp-n" data-cell="{html.escape(k, quote=True)}">{shown}</span>'
+
+    def _save_ledger(self) -> None:
+        self.ledger.save(self._ledger_file)
+        rule = self.locality.disclosure
+        metadata = {"format": 1, "rule": {"threshold": rule.threshold, "group_threshold": rule.group_threshold,
+                                          "method": rule.method, "rounding_base": rule.rounding_base,
+                                          "marker": "[c]"},
+                    "domains": self.ledger.domains.as_json(), "tables": self.ledger.tables}
+        (self.output_dir / "disclosure" / "metadata.json").write_text(json.dumps(metadata, indent=1), encoding="utf-8")
+        _write_log(self.output_dir / "disclosure_log.csv", self.ledger.log_rows())
+
     def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False,
-              **protection) -> None:
+              ) -> None:
         """Show a table with its caption and save it as tables/<name>.csv.
 
         Tables of counts from local records pass through disclosure control; `public=True` marks
         published figures (national statistics), which are shown as published.
         """
-        self._emit(name, frame if public else self._protected(frame, name, **protection), caption, public)
+        self._emit(name, self._shown(name, frame, public), caption, public)
 
     def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "",
-             public: bool = False, **protection) -> None:
+             public: bool = False) -> pd.DataFrame | None:
         """A table and, when there is something to draw, its chart (drawn from the protected table);
         a plain statement when there is nothing."""
         numbers = frame.select_dtypes("number")
         if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
-        shown = frame if public else self._protected(frame, name, **protection)
+        shown = self._shown(name, frame, public)
         self._emit(name, shown, caption, public)
         if chart is not None:
             self.chart(chart(shown))
+        return shown
 
-    def _protected(self, frame: pd.DataFrame, name: str, **protection) -> pd.DataFrame:
-        """The edition's safe copy of a table of local counts; what was suppressed goes to the disclosure log.
-
-        `protection`: Protector.table's counts, groups, across and derived (which totals are known)."""
-        logged = len(self.protect.log)
-        safe = self.protect.table(frame, name, **protection)
-        if len(self.protect.log) > logged:
-            _append_csv(self.output_dir / "disclosure_log.csv", self.protect.log[logged:])
-        return safe
+    def _shown(self, name: str, frame: pd.DataFrame, public: bool) -> pd.DataFrame:
+        """What the edition shows of a table: published figures as they are; local counts, in the partner
+        edition, through the locality's ledger (one decision per cell across the whole report)."""
+        spec = frame.attrs.get("cells")
+        if public or not self.partner:
+            return frame
+        if spec is None:
+            raise ValueError(f"table '{name}' shows local counts but does not say what they count "
+                             "(pplib.disclosure.tables.describe)")
+        shown, cell_rows, ratio_rows = cell_tables.protect(self.ledger, name, frame, spec, self._domain)
+        self._pending = {"file": f"tables/{slugify(name)}.csv", "title": name, "origin": "local",
+                         "cells": cell_rows, "ratios": ratio_rows}
+        return shown
 
     def _emit(self, name: str, frame: pd.DataFrame, caption: str, public: bool) -> None:
         tables = self.output_dir / "tables"
@@ -82,10 +149,22 @@ class Section:
         file_name = f"{slugify(name)}.csv"
         shown = render(frame)
         shown.to_csv(tables / file_name, index=False, lineterminator="\n")
+        if self.partner:
+            self._declare(f"tables/{file_name}", name, public)
         _record_caption(tables, file_name, name, caption, public)
         display(HTML(f"<p class='pp-caption'><strong>Table: {html.escape(name)}.</strong> {html.escape(caption)}</p>"))
         display(HTML(_whole_numbers(shown).to_html(index=False, na_rep="", classes="pp-table", border=0,
                                                    float_format=lambda v: f"{v:,.1f}")))
+
+    def _declare(self, file: str, name: str, public: bool) -> None:
+        """The table's entry in the audit's metadata: its cells when they are local counts."""
+        entry = getattr(self, "_pending", None)
+        self._pending = None
+        if entry is None or entry["file"] != file:
+            entry = {"file": file, "title": name, "origin": "published" if public else "local",
+                     "cells": [], "ratios": []}
+        self.ledger.tables = [t for t in self.ledger.tables if t["file"] != file] + [entry]
+        self._save_ledger()
 
     def chart(self, figure) -> None:
         """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
@@ -105,6 +184,36 @@ class Section:
 
     def caveat(self, text: str) -> None:
         display(HTML(f"<p class='pp-caveat'><strong>Caveat:</strong> {html.escape(text)}</p>"))
+
+    def rule(self) -> str:
+        """The disclosure rule this edition applies, as the report states it."""
+        if not self.partner:
+            return ("Internal edition: counts are shown as recorded; do not share it beyond the analysts "
+                    "who hold the data.")
+        rule = self.locality.disclosure
+        small = f"1 to {rule.threshold - 1}" if rule.threshold > 2 else "1"
+        if rule.method == "round":
+            return (f"Partner edition. Counts from local records of {small} are withheld and shown as {MARKER}; "
+                    f"every other count is rounded to the nearest {rule.rounding_base}, so totals may not add up, "
+                    "and no shares of rounded counts are given. Zeros are shown. Published national figures are "
+                    "not rounded or withheld.")
+        return (f"Partner edition. Small categories are first counted together (types and nationalities with "
+                f"fewer than {rule.threshold} records as 'other or not recorded'). Counts from local records of "
+                f"{small} are withheld and shown as {MARKER}, and so is any other count from which, with every "
+                f"table, total and sentence in this edition, a withheld count could be worked out, or a group of "
+                f"fewer than {rule.group_threshold} people shown all in one category. Shares and rates of "
+                f"withheld counts are left blank. Zeros are shown. Published national figures are not withheld.")
+
+    def withheld_note(self) -> str:
+        """What [c] means, for captions (empty in the internal edition)."""
+        return " [c]: withheld to protect individuals." if self.partner else ""
+
+    def not_on_the_map(self, unmatched: pd.DataFrame, records: pd.DataFrame, level: str) -> str:
+        """How many records no area holds: in the partner edition one cell ("not placed") of the area table."""
+        if not self.partner:
+            return maps.unmatched_note(unmatched)
+        conditions = {**records.attrs.get("within", {}), level: maps.NOT_PLACED}
+        return maps.unmatched_note(unmatched, lambda n: self.number(n, records.attrs["measure"], **conditions))
 
     def marking(self) -> None:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))
@@ -127,9 +236,10 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _append_csv(path: Path, rows: list[dict]) -> None:
-    frame = pd.DataFrame(rows)
-    frame.to_csv(path, mode="a", header=not path.exists(), index=False, lineterminator="\n")
+def _write_log(path: Path, rows: list[dict]) -> None:
+    """disclosure_log.csv, rewritten whole: one line per suppressed cell with its reason."""
+    pd.DataFrame(rows, columns=["table", "cell", "measure", "conditions", "action", "reason"]).to_csv(
+        path, index=False, lineterminator="\n")
 
 
 def _record_caption(tables: Path, file_name: str, name: str, caption: str, public: bool) -> None:

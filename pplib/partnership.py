@@ -30,9 +30,11 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 
 from pplib import analyse, charts, compare, national
+from pplib.analyse import plain, withheld
 from pplib.clean import missing
+from pplib.disclosure.recode import OTHER
+from pplib.disclosure.tables import describe
 from pplib.paths import REFERENCE_DIR
-from pplib.protect import Protector, render, suppressed
 from pplib.schemas import SCHEMAS
 
 NOT_RECORDED = "not recorded"
@@ -433,8 +435,15 @@ def actions_summary(actions: pd.DataFrame) -> pd.DataFrame:
     return grid.rename_axis("priority").reset_index()
 
 
-def _count(n: int, protect) -> str:
-    return protect.count(n) if protect is not None else f"{int(n):,}"
+BANDS = ((95, "95% or more"), (80, "80% to 94%"), (50, "50% to 79%"), (0, "under 50%"))
+
+
+def completeness_band(filled: int, rows: int) -> str:
+    """How complete a column is, as the partner edition says it: a band, never the counts behind it."""
+    if not rows:
+        return "no rows"
+    share = 100 * filled / rows
+    return next(label for low, label in BANDS if share >= low)
 
 
 def _column_label(kind: str, column: str) -> str:
@@ -455,9 +464,12 @@ def _rejection_kind(reason: str) -> str:
     return "with an invalid or missing required value"
 
 
-def data_quality_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, protect=None) -> pd.DataFrame:
+def data_quality_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, partner: bool = False) -> pd.DataFrame:
     """Gaps the data itself shows: sources or columns not supplied, columns under `threshold`% complete,
-    rows rejected, and extracts ending well before the period does. Counts only, never values."""
+    rows rejected, and extracts ending well before the period does. Counts only, never values.
+
+    The table is text shown as it is (public), so the partner edition writes no local count in it: bands of
+    completeness, and the kinds of rejection without their counts (the appendix counts rows by source)."""
     rows = []
 
     def gap(name, why, source, kind):
@@ -477,17 +489,18 @@ def data_quality_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, protect=N
             gap(f"{label} not supplied in the {where}", f"The extract ({file}) has no '{row.column}' column, "
                 "so nothing in the profile can use it.", f"the provider of {file}", row.source)
         elif row.percent_complete < threshold:
-            gap(f"{label} incomplete in the {where}",
-                f"Filled in for {row.percent_complete:.0f}% of {_count(row.rows, protect)} rows "
-                f"(below {threshold:.0f}%), so breakdowns by it are partial.", f"the provider of {file}", row.source)
+            share = (f"{completeness_band(row.filled, row.rows)} of rows" if partner
+                     else f"{row.percent_complete:.0f}% of {row.rows:,} rows")
+            gap(f"{label} incomplete in the {where}", f"Filled in for {share} (below {threshold:.0f}%), so "
+                "breakdowns by it are partial.", f"the provider of {file}", row.source)
     rejected = data.ledger[data.ledger["status"] == "rejected"]
     for kind, group in rejected.groupby("source", sort=False):
         reasons = group["reason"].map(_rejection_kind).value_counts()
-        detail = "; ".join(f"{_count(n, protect)} {why}" for why, n in reasons.items())
+        detail = "; ".join(why if partner else f"{n:,} {why}" for why, n in reasons.items())
         file = group["file"].iloc[0]
         gap(f"Rows rejected from the {SOURCE_LABELS.get(kind, kind)}",
-            f"{_count(len(group), protect)} rows of {file} could not be used ({detail}); the appendix counts "
-            "them by source.", f"the provider of {file}", kind)
+            f"{'Some' if partner else f'{len(group):,}'} rows of {file} could not be used ({detail}); the "
+            "appendix counts them by source.", f"the provider of {file}", kind)
     end = pd.Timestamp(data.locality.period.end)
     for kind, column in DATED.items():
         frame = getattr(data, kind)
@@ -502,41 +515,38 @@ def data_quality_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, protect=N
             .drop(columns=["_o", "_kind"]).reset_index(drop=True))
 
 
-def intelligence_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, protect=None) -> pd.DataFrame:
+def intelligence_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, partner: bool = False) -> pd.DataFrame:
     """The register's open gaps, then the gaps the data quality shows, as one table."""
     gaps = open_gaps(register(data, "intelligence_gaps"))
     from_register = pd.DataFrame({
         "gap": gaps["gap"].map(_text), "why it matters": gaps["description"].map(_text),
         "possible source": gaps["source"].map(_text), "owner": gaps["owner"].map(_text),
         "status": gaps["status"].map(gap_status), "source of the gap": REGISTER_SOURCE})
-    return pd.concat([from_register, data_quality_gaps(data, threshold, protect)], ignore_index=True)
+    return pd.concat([from_register, data_quality_gaps(data, threshold, partner)], ignore_index=True)
 
 
-def crimes_by_type_bullet(data, protect=None) -> str | None:
-    """Recorded crimes per primary exploitation type in one sentence, from the (protected) counts."""
+def crimes_by_type_bullet(data, number=plain) -> str | None:
+    """Recorded crimes per primary exploitation type in one sentence, each count through `number` (the
+    section's: as the edition shows that cell everywhere); no share of a withheld count or total."""
     by_type = analyse.crimes_by_type(data)[["primary_type", "crimes"]]
     by_type = by_type[by_type["crimes"] > 0]
     if by_type.empty:
         return None
-    protect = protect or Protector("internal")
-    shown = protect.table(by_type.reset_index(drop=True), "crimes by primary exploitation type")
-    hidden = suppressed(shown)
     total = len(data.crimes)
+    whole = number(total, "crimes")
     parts = []
-    for i, row in by_type.reset_index(drop=True).iterrows():
-        label = analyse.type_label(row["primary_type"])
-        if hidden.at[i, "crimes"]:  # suppressed in the table, so no share either (it would reveal it)
-            parts.append(f"{label} {protect.cell(shown, i, 'crimes')}")
-        else:
-            parts.append(f"{label} {protect.cell(shown, i, 'crimes')} ({protect.share(row['crimes'], total)})")
+    for row in by_type.itertuples():
+        text = number(int(row.crimes), "crimes", primary_type=row.primary_type)
+        share = "" if withheld(text) or withheld(whole) else f" ({100 * row.crimes / total:.0f}%)"
+        parts.append(f"{analyse.type_label(row.primary_type)} {text}{share}")
     return "Recorded crimes by primary exploitation type: " + "; ".join(parts) + "."
 
 
-def key_insights(data, protect=None, year: int | None = None, compare_from: str | None = None,
-                 compare_to: str | None = None, national_lines: int = 2) -> list[str]:
+def key_insights(data, number=plain, year: int | None = None, compare_from: str | None = None,
+                 compare_to: str | None = None, national_lines: int = 2, partner: bool = False) -> list[str]:
     """Executive summary bullets, drawn from the sections' own bullet writers (numbers never typed by hand)."""
-    lines = list(analyse.headline_bullets(data, protect))
-    by_type = crimes_by_type_bullet(data, protect)
+    lines = list(analyse.headline_bullets(data, number))
+    by_type = crimes_by_type_bullet(data, number)
     if by_type:
         lines.append(by_type)
     first, last = (compare_from, compare_to) if compare_from and compare_to else compare.latest_quarters(4)
@@ -545,7 +555,7 @@ def key_insights(data, protect=None, year: int | None = None, compare_from: str 
     year = int(year or data.locality.period.end.year)
     lines.extend(f"Nationally (UK, published NRM statistics): {line}"
                  for line in national.national_bullets(year)[:national_lines])
-    gaps = intelligence_gaps(data, protect=protect)
+    gaps = intelligence_gaps(data, partner=partner)
     from_data = int((gaps["source of the gap"] == DATA_QUALITY_SOURCE).sum())
     lines.append(f"{len(gaps):,} intelligence gaps are not yet closed: {len(gaps) - from_data:,} from the "
                  f"partnership's register and {from_data:,} shown by the quality of the data (section 1.3).")
@@ -554,9 +564,22 @@ def key_insights(data, protect=None, year: int | None = None, compare_from: str 
 
 # --- section 2: introduction -------------------------------------------------------------
 
+def _rows_described(table: pd.DataFrame, data, total: str) -> pd.DataFrame:
+    """A table of input rows per source (the data quality ledger): `total` counts the rows read, and used,
+    merged and rejected (where shown) each a part of them."""
+    counts = {total: {}, **{s: {"conditions": {"status": s}} for s in LEDGER_STATUSES if s in table}}
+    return describe(table, "rows", by={"source": "source"} if "source" in table else {"input": "source"},
+                    counts=counts, domains={"source": _sources(data), "status": LEDGER_STATUSES})
+
+
+def _sources(data) -> list[str]:
+    """Every source a row can come from: those in the ledger and those loaded."""
+    return sorted(set(data.ledger["source"]) | set(data.loaded))
+
+
 def sources_with_periods(data) -> pd.DataFrame:
-    """Each source used: what it is, its file, the span of its records used, and rows read, used,
-    merged and rejected (analyse.sources_summary)."""
+    """Each source used (named as in the ledger): what it holds, its file, the span of its records used,
+    and rows read, used, merged and rejected (analyse.sources_summary)."""
     summary = analyse.sources_summary(data)
     spans = []
     for kind in summary["source"]:
@@ -570,13 +593,12 @@ def sources_with_periods(data) -> pd.DataFrame:
     summary.insert(1, "what it holds", summary["source"].map(lambda k: SCHEMAS[k].title))
     summary.insert(3, "records from", [s[0] for s in spans])
     summary.insert(4, "records to", [s[1] for s in spans])
-    summary["source"] = summary["source"].map(lambda k: SOURCE_LABELS.get(k, k))
-    return summary
+    return _rows_described(summary, data, "rows read")
 
 
-def handling_guidance(locality, protect) -> list[str]:
-    """Who may receive this edition, and on what terms."""
-    if protect.partner:
+def handling_guidance(locality, partner: bool, rule_text: str) -> list[str]:
+    """Who may receive this edition, and on what terms (`rule_text`: the disclosure rule applied)."""
+    if partner:
         audience = (f"Partner edition: for the members of {locality.partnership}, to be shared only under the "
                     "partnership's information sharing agreement. It holds no personal data, and small counts "
                     "from local records are protected; do not publish it or pass it on beyond the partnership "
@@ -585,7 +607,7 @@ def handling_guidance(locality, protect) -> list[str]:
         audience = ("Internal edition: for the analysts who hold the source data (police and partnership "
                     "analysts named in the data sharing agreement). Partners receive the partner edition.")
     return [f"Handling marking: {locality.handling_marking}. Store, send and destroy it as that marking requires.",
-            audience, protect.rule(),
+            audience, rule_text,
             "Record-level rows, names, dates of birth, crime references and free-text notes are never shown."]
 
 
@@ -608,38 +630,69 @@ def earlier_tables(output_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]
     return found
 
 
+MEASURE_LABELS = {"crimes": "crimes", "victims": "victims", "suspects": "suspects", "referrals": "NRM referrals",
+                  "dtn_reports": "Duty to Notify reports"}
+
+
+def disclosure_notes(recoded: list[dict], threshold: int, suppressed: int) -> list[str]:
+    """What the partner edition did to small counts: the exploitation types recoded as OTHER (named), how
+    many nationalities and sectors were recoded per measure (never which), and how many counts were withheld."""
+    types = sorted({r["value"] for r in recoded if r["dimension"] == "primary_type"})
+    lines = [f"Exploitation types with fewer than {threshold} crimes, counted as '{OTHER}' everywhere: "
+             f"{', '.join(analyse.type_label(t) for t in types)}." if types
+             else f"No exploitation type was counted as '{OTHER}'."]
+    for dimension, plural in (("nationality", "nationalities"), ("sector", "sectors or settings")):
+        per = pd.Series([r["measure"] for r in recoded if r["dimension"] == dimension], dtype=object).value_counts()
+        if len(per):
+            counted = "; ".join(f"{n:,} among {MEASURE_LABELS.get(m, m)}" for m, n in per.sort_index().items())
+            lines.append(f"{plural.capitalize()} held by fewer than {threshold} records of a source, counted as "
+                         f"'{OTHER}' in that source (not named here): {counted}.")
+    lines.append(f"Counts withheld ([c]) across the report's tables, maps and sentences: {suppressed:,}.")
+    return lines
+
+
 def ledger_summary(data) -> pd.DataFrame:
-    """Rows per source and ledger status (used, merged, rejected): counts only."""
+    """Rows per source and ledger status (used, merged, rejected) and in all: counts only."""
     counts = data.ledger.groupby(["source", "status"]).size()
     table = counts.unstack(fill_value=0) if len(counts) else pd.DataFrame()
     table = table.reindex(columns=["used", "merged", "rejected"], fill_value=0).fillna(0).astype(int)
     table["rows"] = table.sum(axis=1)
     table.columns.name = None
     order = {kind: i for i, kind in enumerate(SCHEMAS)}
-    return (table.rename_axis("source").reset_index().sort_values("source", key=lambda s: s.map(order))
-            .reset_index(drop=True))
+    table = (table.rename_axis("source").reset_index().sort_values("source", key=lambda s: s.map(order))
+             .reset_index(drop=True))
+    return _rows_described(table, data, "rows")
+
+
+SEVERITIES = ["note", "reject"]
 
 
 def problems_summary(data) -> pd.DataFrame:
-    """Invalid values per source and column (and whether they rejected the row): counts only, never the
-    values or messages, which can hold personal data."""
+    """Rows with an invalid value per source, column and severity ('reject' rejected the row): counts only,
+    never the values or messages, which can hold personal data. A row can have invalid values in several
+    columns, of either severity, so neither column nor severity adds up to a total."""
     problems = data.problems
     if problems.empty:
-        return pd.DataFrame(columns=["source", "column", "severity", "invalid values"])
-    return (problems.groupby(["source", "column", "severity"]).size().rename("invalid values").reset_index())
+        table = pd.DataFrame(columns=["source", "column", "severity", "invalid values"])
+    else:
+        table = (problems.groupby(["source", "column", "severity"])["source_row"].nunique()
+                 .rename("invalid values").reset_index())
+    columns = sorted({c for kind in data.loaded for c in SCHEMAS[kind].names})
+    return describe(table, "invalid_values", by={c: c for c in ("source", "column", "severity")},
+                    counts={"invalid values": {}}, additive={"column": False, "severity": False},
+                    domains={"source": _sources(data), "column": columns, "severity": SEVERITIES})
 
 
-def protect_rows(frame: pd.DataFrame, protect, name: str) -> pd.DataFrame:
-    """Disclosure control for a table of rows read per source: besides each column, each row's used,
-    merged and rejected are a group (they add up to the rows read). Partner tables come back rendered,
-    '[c]' in suppressed cells, so they can be shown as they are (public=True)."""
-    shown = protect.table(frame, name, across=[LEDGER_STATUSES])
-    return render(shown) if protect.partner else shown
-
-
-def completeness_table(data) -> pd.DataFrame:
-    """Share of each canonical column filled in, per source (data.completeness())."""
+def completeness_table(data, partner: bool = False) -> pd.DataFrame:
+    """Share of each canonical column filled in, per source (data.completeness()). The partner edition gives
+    only a band of percent complete (completeness_band), no row counts: nothing to protect (public)."""
     table = data.completeness()
+    if partner:
+        complete = [completeness_band(f, r) if s else "not supplied"
+                    for f, r, s in zip(table["filled"], table["rows"], table["supplied"])]
+        return pd.DataFrame({"source": table["source"], "column": table["column"],
+                             "column in file": table["column_in_file"], "supplied": table["supplied"],
+                             "complete": complete})
     return table.rename(columns={"column_in_file": "column in file", "percent_complete": "percent complete"})
 
 
@@ -651,9 +704,9 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def input_files(data, protect=None) -> pd.DataFrame:
+def input_files(data) -> pd.DataFrame:
     """Every input file: the locality's configuration and sources, its case studies and the reference
-    figures, each with its sha256, size in bytes and rows read (sources only)."""
+    figures, each with its sha256, size in bytes and rows read (sources only: a local count, described)."""
     locality = data.locality
     rows = [("configuration", locality.base_dir / "locality.yaml", None)]
     rows += [(kind, loaded.path, loaded.rows_read) for kind, loaded in data.loaded.items()]
@@ -663,9 +716,9 @@ def input_files(data, protect=None) -> pd.DataFrame:
     rows += [("reference", path, None) for path in sorted(REFERENCE_DIR.glob("*.csv"))]
     table = pd.DataFrame([{
         "input": kind, "file": _relative(path, locality.base_dir), "sha256": file_sha256(path),
-        "bytes": Path(path).stat().st_size,
-        "rows read": "" if read is None else _count(read, protect)} for kind, path, read in rows])
-    return table
+        "bytes": Path(path).stat().st_size, "rows read": read} for kind, path, read in rows])
+    table["rows read"] = table["rows read"].astype("Int64")
+    return _rows_described(table, data, "rows read")
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -699,11 +752,11 @@ def derive_run_id(inputs: pd.DataFrame, parameters: dict) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
-def provenance(data, parameters: dict, run_id: str | None = None, protect=None,
+def provenance(data, parameters: dict, run_id: str | None = None,
                now: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
     """What produced the report: input files with hashes, parameters, package versions and the run
     (its id, derived when not given, and when it ran: the only timestamp in the report)."""
-    inputs = input_files(data, protect)
+    inputs = input_files(data)
     run_id = run_id or derive_run_id(inputs, parameters)
     now = now or dt.datetime.now(dt.timezone.utc)
     period = data.locality.period

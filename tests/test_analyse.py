@@ -79,15 +79,17 @@ def test_empty_locality(tmp_path):
 
 
 def test_sentences_withhold_what_the_tables_withhold(tmp_path):
-    """A count hidden from a table by secondary suppression is not stated in a sentence either."""
-    from pplib.config import Disclosure
-    from pplib.protect import Protector
+    """A count hidden from a table by secondary suppression is not stated in a sentence either, nor its share."""
+    from pplib.notebook import Section
     crimes = ([crime(f"L{i}", types="Labour") for i in range(20)] + [crime(f"C{i}", types="criminal") for i in range(9)]
               + [crime("S1", types="sexual")])
-    data = load_locality_data(load_locality(make_locality(tmp_path / "loc", crimes, [])))
-    partner = Protector("partner", Disclosure(threshold=5))
-    table = partner.table(analyse.crimes_by_type(data), "types")
-    assert table.set_index("primary_type")["crimes"].isna()[["sexual", "criminal"]].all()  # 1 primary, 9 secondary
-    assert analyse.type_bullets(data, "criminal", partner)[0].startswith("[c] crimes (n/a of all recorded)")
-    assert analyse.type_bullets(data, "labour", partner)[0].startswith("20 crimes (67% of all recorded)")
-    assert analyse.type_bullets(data, "criminal")[0].startswith("9 crimes (30% of all recorded)")
+    locality = load_locality(make_locality(tmp_path / "loc", crimes, []))
+    section = Section("test", locality, tmp_path / "out", "partner")
+    section.table("types", analyse.crimes_by_type(section.data), "caption")
+    shown = pd.read_csv(tmp_path / "out" / "tables" / "types.csv", dtype=str).set_index("primary_type")["crimes"]
+    assert shown["other or not recorded"] == "[c]" and shown["criminal"] == "[c]"  # 1 primary, 9 secondary
+    assert analyse.type_bullets(section.data, "criminal", section.number)[0].startswith(
+        '<span class="pp-n" data-cell="crimes|primary_type=criminal">[c]</span> crimes had')
+    assert ">20</span> crimes (67% of all recorded)" in analyse.type_bullets(section.data, "labour", section.number)[0]
+    internal = load_locality_data(locality)
+    assert analyse.type_bullets(internal, "criminal")[0].startswith("9 crimes (30% of all recorded)")

@@ -134,6 +134,9 @@ def test_pdf_option_prints_the_report_with_the_marking_on_every_page(tmp_path):
     assert len(pages) >= 3
     assert all(page.extract_text().count("OFFICIAL-SENSITIVE") >= 2 for page in pages)
     assert 'href="dyfed-powys/partner/report.pdf"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert Path(result.pdf) == tmp_path / "dyfed-powys" / "partner" / "report.pdf"  # printed from the published page
+    metadata = json.loads((tmp_path / "dyfed-powys" / "partner" / "disclosure" / "metadata.json").read_text())
+    assert metadata["files"][-1] == "report.pdf"
 
 
 def test_missing_browser_is_a_clear_failure_of_that_profile(tmp_path, monkeypatch):
@@ -142,3 +145,7 @@ def test_missing_browser_is_a_clear_failure_of_that_profile(tmp_path, monkeypatc
                      pdf=True)
     assert result.status == "failed" and result.error.startswith("BrowserMissing")
     assert result.failed_section == "PDF"
+    partner = tmp_path / "dyfed-powys" / "partner"
+    assert [p.name for p in partner.iterdir()] == ["BUILD-FAILED.txt"]  # the report was published, then withdrawn
+    assert "failed in PDF" in (partner / "BUILD-FAILED.txt").read_text(encoding="utf-8")
+    assert "BrowserMissing" in (tmp_path / "dyfed-powys" / "internal" / "partner-build" / "error.txt").read_text()

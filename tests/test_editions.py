@@ -1,4 +1,5 @@
 """The partner edition is safe to share: no personal data, no small counts, rule stated, marked, offline."""
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -120,10 +121,19 @@ def test_each_partner_report_states_the_rule_and_keeps_a_disclosure_log(partner,
     assert set(log["action"]) <= {"suppressed (primary)", "suppressed (secondary)", "rounded"}
 
 
-def test_partner_edition_has_no_record_level_files(partner, sample_locality):
-    names = {p.name for p in partner[sample_locality.name].rglob("*")}
-    assert "ledger.csv" not in names and "problems.csv" not in names
-    assert "ledger_summary.csv" in names and "completeness.csv" in names
+def test_partner_folder_holds_only_what_was_published(partner, sample_locality):
+    """The report, its tables and their metadata; notebooks, logs and quality reports stay in the working
+    folder inside the internal edition's (which, for the partner edition, holds no record-level file)."""
+    out = partner[sample_locality.name]
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert files == set(json.loads((out / "disclosure" / "metadata.json").read_text(encoding="utf-8"))["files"])
+    assert {"report.html", "tables.xlsx", "tables/captions.csv", "disclosure_log.csv", "parameters.json"} <= files
+    private = [f for f in files if f.endswith((".ipynb", ".log", ".txt")) or f.startswith(("sections/", "data_"))]
+    assert not private
+    assert '<p class="pp-audit">Disclosure audit: passed.' in (out / "report.html").read_text(encoding="utf-8")
+    quality = {p.name for p in (out.parent / "internal" / "partner-build" / "data_quality").iterdir()}
+    assert "ledger.csv" not in quality and "problems.csv" not in quality
+    assert {"ledger_summary.csv", "completeness.csv"} <= quality
 
 
 def test_published_national_figures_are_not_suppressed(partner):

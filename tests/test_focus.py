@@ -4,7 +4,7 @@ import logging
 import pandas as pd
 import pytest
 
-from pplib import focus
+from pplib import focus, partnership
 from pplib.config import load_locality
 from pplib.dataset import load_locality_data
 
@@ -26,9 +26,17 @@ def test_ranked_types_exclude_type_not_recorded(small):
     assert focus.ranked_types(small) == ["labour", "criminal"]
 
 
+def partner_number(value, measure, **conditions):
+    """A stand-in for a partner section's `number`: counts under 5 withheld."""
+    return "[c]" if 0 < value < 5 else f"{int(value):,}"
+
+
 def test_sectors_are_normalised(small):
-    table = focus.sectors(small, "labour").set_index("sector")["crimes"]
-    assert table.to_dict() == {"car wash": 2, "not recorded": 1}
+    sectors = focus.sectors(small, "labour")
+    assert sectors.set_index("sector")["crimes"].to_dict() == {"car wash": 2, "not recorded": 1}
+    spec = sectors.attrs["cells"]
+    assert (spec["measure"], spec["by"], spec["within"]) == ("crimes", {"sector": "sector"}, {"primary_type": "labour"})
+    assert spec["ratios"] == {"percent": ("crimes", None)}
 
 
 def test_mo_themes_are_counted_without_text_and_access_is_logged(small, caplog):
@@ -42,11 +50,27 @@ def test_mo_themes_are_counted_without_text_and_access_is_logged(small, caplog):
     assert "caravan" not in rendered and "Passports" not in rendered
 
 
+def test_mo_themes_are_described_as_overlapping_and_shares_only_undescribed(small):
+    table = focus.mo_themes(small, "labour")
+    spec = table.attrs["cells"]
+    assert spec["additive"] == {"theme": False} and spec["within"] == {"primary_type": "labour"}
+    assert spec["domains"]["theme"] == [theme for theme, _ in focus.MO_THEMES]
+    assert list(table.columns) == ["theme", "crimes"] and table.attrs["described"] == 2
+    shares = focus.mo_themes(small, "labour", shares=True)  # percent of the type's 3 crimes, not of the column
+    assert shares.set_index("theme").loc["debt or fees owed", "percent"] == 33.3
+    assert "cells" not in shares.attrs  # so the partner edition refuses to show it
+
+
 def test_local_vs_national_shares(small):
-    table = focus.local_vs_national(small, "labour").set_index("measure")["percent"]
-    assert table["local recorded crimes (primary type)"] == 60.0
-    national = table.iloc[2]
-    assert 0 < national < 100
+    local, national = focus.local_vs_national(small, "labour")
+    row = local.iloc[0]
+    assert (row["crimes of this type"], row["all crimes"], row["percent of crimes"]) == (3, 5, 60.0)
+    assert row["all referrals"] == 0 and pd.isna(row["percent of referrals"])
+    spec = local.attrs["cells"]
+    assert spec["counts"]["referrals of this type"] == {"measure": "referrals", "conditions": {"primary_type": "labour"}}
+    assert spec["ratios"]["percent of crimes"] == ("crimes of this type", "all crimes", 100)
+    assert "labour" in spec["domains"]["primary_type"]
+    assert 0 < national["percent"].iloc[0] < 100 and "cells" not in national.attrs
 
 
 def test_county_lines_summary(small):
@@ -54,6 +78,20 @@ def test_county_lines_summary(small):
     assert summary["bullets"][0] == "1 crime was flagged as county lines (50% of the 2 criminal exploitation crimes)."
     assert "2 of their 2 victims (100%) were children." in summary["bullets"]
     assert any("blank for" in b for b in summary["bullets"])
+    assert summary["by_year"].attrs["cells"]["within"] == {"county_lines": "True"}
+    assert "cells" not in summary["victims_by_age"].attrs  # victims have no county lines flag of their own
+
+
+def test_county_lines_partner_edition(small):
+    quoted = []
+    def number(value, measure, **conditions):
+        quoted.append((measure, conditions))
+        return partner_number(value, measure, **conditions)
+    summary = focus.county_lines(small, number, partner=True)
+    assert summary["bullets"][0] == "[c] crimes were flagged as county lines (among [c] criminal exploitation crimes)."
+    assert not any("victim" in b for b in summary["bullets"]) and summary["victims_by_age"] is None
+    assert quoted == [("crimes", {"county_lines": True}), ("crimes", {"primary_type": "criminal"}),
+                      ("crimes", {"county_lines": "unknown"})]
 
 
 def test_partner_items_case_studies_and_further_data_on_the_sample(nottinghamshire):
@@ -65,3 +103,8 @@ def test_partner_items_case_studies_and_further_data_on_the_sample(nottinghamshi
     assert titles == ["Sexual exploitation in short-let flats"]
     assert len(focus.case_studies(data.locality)) == 3
     assert any("intelligence gap" in line for line in focus.further_data(data, "labour"))
+    for exploitation_type in ("labour", "criminal", "sexual"):  # partner: bands, not percentages of counts
+        internal, partner = (focus.further_data(data, exploitation_type, partner=p) for p in (False, True))
+        assert len(internal) == len(partner)
+        thin = [line for line in partner if "filled in for only" in line]
+        assert all(any(band in line for _, band in partnership.BANDS) for line in thin)

@@ -6,6 +6,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from pplib.disclosure.plan import Ledger
+from pplib.disclosure.tables import protect as protect_table
 import pytest
 
 from pplib import boundaries, maps
@@ -124,12 +127,20 @@ def test_a_missing_column_puts_every_row_in_unmatched():
 def test_small_counts_are_suppressed_with_a_second_area_so_they_cannot_be_recovered():
     frame = _records(lad_code=[NOTTINGHAM] * 9 + [MANSFIELD] * 3 + ["E07000170"] * 6 + ["E07000171"] * 7
                      + ["E07000172"] * 8 + ["E07000173"] * 10 + ["E07000175"] * 11 + ["E07000176"] * 12)
-    table, _ = maps.area_counts(frame, "lad", NOTTS, suppressed=5)
-    hidden = set(table.loc[table["suppressed"], "area_code"])
+    frame.attrs["measure"] = "crimes"
+    table, _ = maps.area_counts(frame, "lad", NOTTS)
+    ledger = Ledger(5, 10)
+    ledger.domains.add("crimes", "lad", table.attrs["cells"]["domains"]["lad"])
+    # the report's sentences give the total and the records not on the map
+    ledger.decide("text", {"crimes": len(frame), f"crimes|lad={maps.NOT_PLACED}": 0})
+    shown, cells_shown, ratios = protect_table(ledger, "districts", table, table.attrs["cells"], None)
+    hidden = set(shown.loc[maps.withheld(shown), "area_code"])
     assert hidden == {MANSFIELD, "E07000170"}  # 3 is below 5; 6 is the next smallest
-    shown = maps.publishable(table).set_index("area_code")
-    assert shown.loc[list(hidden), ["count", "rate_per_100k"]].isna().all().all()
-    assert shown.loc[NOTTINGHAM, "count"] == 9
+    assert shown.set_index("area_code").loc[list(hidden), "rate_per_100k"].isna().all()
+    assert shown.set_index("area_code").loc[NOTTINGHAM, "count"] == 9
+    assert {c["key"] for c in cells_shown} >= {f"crimes|lad={MANSFIELD}", f"crimes|lad={NOTTINGHAM}"}
+    assert maps.NOT_PLACED in ledger.domains.dims["crimes"]["lad"].values
+    assert all(r["denominator"] > 0 for r in ratios)  # rates are shares of published populations
 
 
 # --- Police Scotland, PSNI and British Transport Police ------------------------------
@@ -163,10 +174,9 @@ def test_scotland_and_northern_ireland_place_records_on_their_districts():
 @pytest.mark.parametrize("force_code", [SCOTLAND, NORTHERN_IRELAND])
 def test_no_partnerships_outside_england_and_wales_gives_an_empty_table_with_a_note(force_code):
     frame = _records(lad_code=[GLASGOW, BELFAST, None])
-    table, unmatched = maps.area_counts(frame, "csp", force_code, suppressed=5)
+    table, unmatched = maps.area_counts(frame, "csp", force_code)
     assert table.empty
-    assert list(table.columns) == ["area_code", "area_name", "count", "population", "rate_per_100k",
-                                   "suppressed", "note"]
+    assert list(table.columns) == ["area_code", "area_name", "count", "population", "rate_per_100k", "note"]
     assert "only in England and Wales" in table.attrs["note"]
     assert "district table" in table.attrs["note"]
     assert table["count"].sum() + unmatched["count"].sum() == len(frame)
@@ -215,9 +225,10 @@ def test_district_codes_and_names_of_scotland_and_northern_ireland_are_known():
 
 def test_scottish_district_and_postcode_maps_draw_with_the_force_outlined(geo):
     frame = _records(lad_code=[GLASGOW] * 6 + [EDINBURGH] * 2, postcode_district=["G1"] * 6 + ["EH1"] * 2)
-    table, _ = maps.area_counts(frame, "lad", SCOTLAND, suppressed=5)
+    table, _ = maps.area_counts(frame, "lad", SCOTLAND)
+    _withhold(table, EDINBURGH)
     fig = maps.choropleth(table, "lad", "count", "Crimes by council area", "Counted: crimes.")
-    assert len(fig.axes[0].collections) >= 2  # shown and suppressed areas
+    assert len(fig.axes[0].collections) >= 2  # shown and withheld areas
     table, _ = maps.area_counts(frame, "postcode_area", SCOTLAND)
     fig = maps.choropleth(table, "postcode_area", "count", "Crimes by postcode area", "Counted: crimes.")
     flat = _flat(_texts(fig))
@@ -258,15 +269,22 @@ def test_classes_are_deterministic_and_skip_missing_values():
 
 # --- drawing with the shared boundaries ----------------------------------------------
 
+def _withhold(table, code):
+    """Mark an area's count withheld, as a section's protected table does."""
+    table["count"] = table["count"].astype("Int64").mask(table["area_code"] == code)
+    table.attrs["suppressed_cells"] = {"count": list(table.index[table["area_code"] == code])}
+
+
 def test_choropleth_shows_suppressed_and_no_data_classes_and_attribution(geo, tmp_path):
     frame = _records(lad_code=[NOTTINGHAM] * 20 + [MANSFIELD] * 2 + ["E07000170"] * 9 + ["E07000171"] * 14)
-    table, _ = maps.area_counts(frame, "lad", NOTTS, suppressed=5)
+    table, _ = maps.area_counts(frame, "lad", NOTTS)
+    _withhold(table, MANSFIELD)
     table.loc[table["area_code"] == "E07000176", "rate_per_100k"] = pd.NA  # e.g. population unknown
     fig = maps.choropleth(table, "lad", "rate_per_100k", "Crimes per 100,000 population by district",
                           "Counted: recorded crimes, 2021 to 2023. Source: Nottinghamshire Police.", classes=3)
     fig.savefig(tmp_path / "map.png")
     text = _texts(fig)
-    assert "Suppressed (fewer than 5)" in text and "No data" in text
+    assert "Withheld ([c]) to protect individuals" in text and "No data" in text
     assert "Counted: recorded crimes" in text
     assert boundaries.layer_info("lad").attribution in _flat(text)
     assert "Mansfield" in text  # area labels on a force-sized map
@@ -283,12 +301,13 @@ def test_postcode_area_map_outlines_the_force_and_credits_both_layers(geo):
 def test_small_multiples_share_one_classification(geo):
     frame = _records(lad_code=[NOTTINGHAM] * 12 + [MANSFIELD] * 6 + [None] * 2,
                      year=[2022] * 10 + [2023] * 10)
-    fig = maps.small_multiples(frame, "year", "lad", NOTTS, "Crimes by district and year",
-                               "Counted: recorded crimes.", ncols=2)
+    tables, unmatched = maps.area_counts_by(frame, "year", "lad", NOTTS)
+    fig = maps.small_multiples(tables, "year", "lad", "Crimes by district and year", "Counted: recorded crimes.",
+                               ncols=2)
     assert [ax.get_title(loc="left") for ax in fig.axes[:2]] == ["2022", "2023"]
     assert len(fig.legends) == 1
     flat = _flat(_texts(fig))
-    assert "2 records not on the map (2 no area recorded)" in flat
+    assert maps.unmatched_note(unmatched) == "2 records not on the map (2 no area recorded)."
     assert boundaries.layer_info("lad").attribution in flat
 
 

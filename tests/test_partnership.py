@@ -12,11 +12,17 @@ from pplib import analyse, partnership
 from pplib.build import run_section
 from pplib.config import Disclosure, load_locality
 from pplib.dataset import load_locality_data
-from pplib.protect import Protector
+from pplib.disclosure import cells, tables as cell_tables
+from pplib.disclosure.plan import Ledger
 
 from factories import crime, make_locality, victim, write_csv
 
 NR = partnership.NOT_RECORDED
+
+
+def partner_number(value, measure, **conditions):
+    """A stand-in for a partner section's `number`: counts under 5 withheld."""
+    return "[c]" if 0 < value < 5 else f"{int(value):,}"
 
 ASSETS = [
     {"asset": "Safe house", "organisation": "Charity", "asset_type": "accommodation", "level": "Personal",
@@ -245,11 +251,33 @@ def test_data_quality_gaps_from_completeness_missing_sources_rejections_and_stal
     assert not gaps["gap"].str.contains("Modus operandi|birth", case=False).any()
 
 
-def test_data_quality_gap_counts_follow_the_edition(small):
-    gaps = partnership.data_quality_gaps(small, protect=Protector("partner", Disclosure(threshold=5)))
+def test_partner_data_quality_gaps_hold_no_counts(small):
+    gaps = partnership.data_quality_gaps(small, partner=True)
+    assert gaps["gap"].tolist() == partnership.data_quality_gaps(small)["gap"].tolist()
     why = gaps.set_index("gap")["why it matters"]
     assert why["Rows rejected from the police crime records"].startswith(
-        "fewer than 5 rows of crimes.csv could not be used (fewer than 5 blank; fewer than 5 outside the period)")
+        "Some rows of crimes.csv could not be used (blank; outside the period); the appendix counts them")
+    assert why["Sector or setting incomplete in the police crime records"].startswith(
+        "Filled in for under 50% of rows (below 80%)")
+    assert not why.str.contains(r"\d+ rows|\d+%? of \d", regex=True).any()
+
+
+@pytest.mark.parametrize("filled, rows, band", [(95, 100, "95% or more"), (949, 1000, "80% to 94%"),
+                                                (80, 100, "80% to 94%"), (79, 100, "50% to 79%"),
+                                                (1, 5, "under 50%"), (0, 0, "no rows")])
+def test_completeness_bands(filled, rows, band):
+    assert partnership.completeness_band(filled, rows) == band
+
+
+def test_partner_completeness_is_bands_without_counts(small):
+    internal = partnership.completeness_table(small)
+    assert {"rows", "filled", "percent complete"} <= set(internal.columns)
+    table = partnership.completeness_table(small, partner=True)
+    assert list(table.columns) == ["source", "column", "column in file", "supplied", "complete"]
+    sector = table.set_index(["source", "column"]).loc[("crimes", "sector"), "complete"]
+    assert sector == "under 50%"  # 1 of 5
+    assert set(table.loc[~table["supplied"], "complete"]) == {"not supplied"}
+    assert "cells" not in table.attrs
 
 
 def test_intelligence_gaps_are_open_register_gaps_then_data_quality(small):
@@ -282,9 +310,10 @@ def test_key_insights_reuse_the_sections_bullets_and_count_types(small):
     from pplib import national
     lines = partnership.key_insights(small, year=2023, compare_from="2023-Q1", compare_to="2023-Q4")
     assert lines[:len(analyse.headline_bullets(small))] == analyse.headline_bullets(small)
-    partner = Protector("partner", Disclosure(threshold=5))
-    headline = analyse.headline_bullets(small, partner)
-    assert partnership.key_insights(small, partner, 2023, "2023-Q1", "2023-Q4")[:len(headline)] == headline
+    headline = analyse.headline_bullets(small, partner_number)
+    partner = partnership.key_insights(small, partner_number, 2023, "2023-Q1", "2023-Q4", partner=True)
+    assert partner[:len(headline)] == headline
+    assert partner[-1] == lines[-1]  # the same gaps, counted
     assert ("Recorded crimes by primary exploitation type: labour exploitation 3 (75%); "
             "criminal exploitation 1 (25%).") in lines
     assert f"Nationally (UK, published NRM statistics): {national.national_bullets(2023)[0]}" in lines
@@ -292,9 +321,15 @@ def test_key_insights_reuse_the_sections_bullets_and_count_types(small):
     gaps = partnership.intelligence_gaps(small)
     assert lines[-1] == (f"{len(gaps)} intelligence gaps are not yet closed: 2 from the partnership's register "
                          f"and {len(gaps) - 2} shown by the quality of the data (section 1.3).")
-    partner = partnership.crimes_by_type_bullet(small, Protector("partner", Disclosure(threshold=5)))
-    assert partner == ("Recorded crimes by primary exploitation type: labour exploitation [c]; "
-                       "criminal exploitation [c].")
+    assert partnership.crimes_by_type_bullet(small, partner_number) == (
+        "Recorded crimes by primary exploitation type: labour exploitation [c]; criminal exploitation [c].")
+    quoted = []
+    partnership.crimes_by_type_bullet(small, lambda v, measure, **c: quoted.append((v, measure, c)) or str(v))
+    assert quoted == [(4, "crimes", {}), (3, "crimes", {"primary_type": "labour"}),
+                      (1, "crimes", {"primary_type": "criminal"})]
+    # a shown count whose total is withheld gets no share either
+    shown_parts = partnership.crimes_by_type_bullet(small, lambda v, m, **c: "[c]" if not c else str(v))
+    assert shown_parts == "Recorded crimes by primary exploitation type: labour exploitation 3; criminal exploitation 1."
 
 
 def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_path):
@@ -307,7 +342,8 @@ def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_pat
         content = (base / name).read_bytes()
         assert inputs.loc[kind, "sha256"] == hashlib.sha256(content).hexdigest()
         assert inputs.loc[kind, "bytes"] == len(content)
-    assert inputs.loc["crimes", "rows read"] == str(small.loaded["crimes"].rows_read)
+    assert inputs.loc["crimes", "rows read"] == small.loaded["crimes"].rows_read
+    assert pd.isna(inputs.loc["configuration", "rows read"])
     assert (record["inputs"]["input"] == "reference").any()
     run_id = record["run"].set_index("item").loc["run id", "value"]
     assert re.fullmatch(r"[0-9a-f]{16}", run_id)
@@ -340,6 +376,74 @@ def test_ledger_and_problem_summaries_hold_counts_only(small):
     assert ledger.loc["crimes"].to_dict() == {"used": 4, "merged": 0, "rejected": 2, "rows": 6}
     problems = partnership.problems_summary(small)
     assert list(problems.columns) == ["source", "column", "severity", "invalid values"]
+    spec = problems.attrs["cells"]
+    assert spec["measure"] == "invalid_values" and spec["additive"] == {"column": False, "severity": False}
+    assert {"crimes", "victims", "assets"} <= set(spec["domains"]["source"])
+    assert "sector" in spec["domains"]["column"] and spec["domains"]["severity"] == ["note", "reject"]
+
+
+def _protected(frame, ledger):
+    def no_domain(measure, dim):
+        raise AssertionError(f"{measure} {dim}: the table should declare its domain")
+    return cell_tables.protect(ledger, "t", frame, frame.attrs["cells"], no_domain)
+
+
+def test_tables_of_rows_name_the_same_cells_and_are_protected_as_one(small):
+    """Rows read per source are one cell wherever shown (introduction, appendix, input files); used, merged and
+    rejected add up to it, so a withheld part is not given away by the others."""
+    ledger = Ledger(threshold=5, group_threshold=1)
+    sources, _, _ = _protected(partnership.sources_with_periods(small), ledger)
+    appendix, appendix_cells, _ = _protected(partnership.ledger_summary(small), ledger)
+    inputs, input_cells, _ = _protected(partnership.input_files(small), ledger)
+    key = cells.key("rows", {"source": "crimes"})
+    assert {"row": 0, "column": "rows", "key": key} in appendix_cells
+    assert any(c["key"] == key and c["column"] == "rows read" for c in input_cells)
+    crimes = appendix.set_index("source").loc["crimes"]
+    assert crimes["rows"] == 6 and pd.isna(crimes["rejected"])  # 2 rejected: withheld
+    assert pd.isna(crimes["merged"]) or pd.isna(crimes["used"])  # and another part, else 6 - 4 - 0 gives it
+    row = sources.set_index("source").loc["crimes"]
+    assert [pd.isna(row[c]) for c in ("used", "merged", "rejected")] == [pd.isna(crimes[c]) for c in
+                                                                         ("used", "merged", "rejected")]
+    assert inputs.set_index("input").loc["crimes", "rows read"] == 6
+    problems, _, _ = _protected(partnership.problems_summary(small), ledger)  # its domains are declared
+    assert list(problems.columns) == ["source", "column", "severity", "invalid values"]
+
+
+def test_invalid_values_are_counted_per_row_and_protected_with_declared_domains(tmp_path):
+    folder = make_locality(tmp_path / "loc", [crime("A1"), crime("A2", recorded="not a date"),
+                                              crime("A3", county_lines="maybe")], [victim("A1", "V1", age="old")])
+    data = load_locality_data(load_locality(folder))
+    problems = partnership.problems_summary(data)
+    assert problems.to_dict("records") == [
+        {"source": "crimes", "column": "county_lines", "severity": "note", "invalid values": 1},
+        {"source": "crimes", "column": "date_recorded", "severity": "reject", "invalid values": 1},
+        {"source": "victims", "column": "age", "severity": "note", "invalid values": 1}]
+    shown, shown_cells, _ = _protected(problems, Ledger(threshold=5, group_threshold=1))
+    assert shown["invalid values"].isna().all()
+    assert shown_cells[0]["key"] == cells.key("invalid_values", {"source": "crimes", "column": "county_lines",
+                                                                 "severity": "note"})
+
+
+def test_handling_guidance_follows_the_edition(small):
+    lines = partnership.handling_guidance(small.locality, True, "The rule.")
+    assert lines[1].startswith("Partner edition: for the members of") and lines[2] == "The rule."
+    assert partnership.handling_guidance(small.locality, False, "rule")[1].startswith("Internal edition")
+
+
+def test_disclosure_notes_name_recoded_types_but_only_count_other_categories():
+    recoded = [{"measure": "crimes", "dimension": "primary_type", "value": "organ harvesting"},
+               {"measure": "victims", "dimension": "nationality", "value": "Narnia"},
+               {"measure": "victims", "dimension": "nationality", "value": "Ruritania"},
+               {"measure": "referrals", "dimension": "nationality", "value": "Narnia"},
+               {"measure": "crimes", "dimension": "sector", "value": "circus"}]
+    lines = partnership.disclosure_notes(recoded, 5, 12)
+    text = " ".join(lines)
+    assert lines[0] == ("Exploitation types with fewer than 5 crimes, counted as 'other or not recorded' everywhere: "
+                        "organ harvesting.")
+    assert "2 among victims" in text and "1 among NRM referrals" in text and "1 among crimes" in text
+    assert "Narnia" not in text and "Ruritania" not in text and "circus" not in text
+    assert lines[-1].endswith(": 12.")
+    assert partnership.disclosure_notes([], 5, 0)[0] == "No exploitation type was counted as 'other or not recorded'."
 
 
 # --- the notebooks, end to end ------------------------------------------------------------------
@@ -381,7 +485,7 @@ def test_introduction_notebook(notts, tmp_path):
     row = analyse.sources_summary(data).set_index("source").loc["crimes"]
     assert f"{row['file']} Jan 2021 Dec 2023 {row['rows read']} {row['used']} {row['merged']} {row['rejected']}" in text
     assert "Handling marking: OFFICIAL-SENSITIVE" in text
-    assert Protector("internal").rule() in text
+    assert "Internal edition: counts are shown as recorded" in text  # the section's rule
     assert "Duty to Notify" in text and "MS1" in text and "county lines" in text
 
 
@@ -428,3 +532,27 @@ def test_appendix_notebook(notts, tmp_path):
     assert f"Run id: {run_id}" in text
     assert "crimes 398 12 0 410" in text  # rows by source and status
     assert "pandas 3." in text
+
+
+def test_appendix_notebook_partner_edition(notts, tmp_path):
+    """The partner appendix re-shows no earlier table (they would come back as public), protects its own
+    counts, states what was recoded and withheld, and leaves the audit's place."""
+    from pplib.build import work_dir
+    out_dir = work_dir(tmp_path, "nottinghamshire", "partner")
+    (out_dir / "tables").mkdir(parents=True)
+    (out_dir / "tables" / "earlier.csv").write_text("type,crimes\nlabour,147\n", encoding="utf-8")
+    (out_dir / "tables" / "captions.csv").write_text("file,table,caption,published\nearlier.csv,An earlier table,"
+                                                     "Written by another section.,no\n", encoding="utf-8")
+    result = run_section(notts[0], "appendix", tmp_path, edition="partner")
+    page = result.html.read_text(encoding="utf-8")
+    text = _text(page)
+    assert "An earlier table" not in text and "tables.xlsx" in text
+    assert '<p class="pp-audit"></p>' in page
+    assert "Counts withheld ([c]) across the report" in text
+    assert "organ harvesting" in text.split("8.4 Disclosure control")[1]  # the sample's one small type
+    assert "Partner edition. Small categories are first counted together" in text  # Section.rule()
+    captions = pd.read_csv(out_dir / "tables" / "captions.csv", dtype=str).set_index("table")["published"]
+    assert captions["Appendix: rows by source and status"] == "no"
+    assert captions["Appendix: input files"] == "no" and captions["Appendix: completeness of each column"] == "yes"
+    completeness = pd.read_csv(out_dir / "tables" / "appendix_completeness_of_each_column.csv")
+    assert "rows" not in completeness.columns and "filled" not in completeness.columns

@@ -1,0 +1,263 @@
+"""Cells: every count from local records that a partner may see, named by what it counts.
+
+A cell counts one *measure* (crimes, victims, suspects, referrals, rows...) over the records that meet some
+*conditions*, e.g. victims with ``{"primary_type": "labour", "sex": "female"}``. Its key is text that names
+exactly that, so the same count shown in two tables, a map and a sentence is one cell, treated once.
+
+The linear relations a reader can use follow from the keys and the *domains*: for each measure, every value
+each dimension takes in the records (``unknown`` included). Over an additive dimension (each record has one
+value) a cell is the sum of its children; over a non-additive one (a crime can show several themes) each
+child is at most the cell. A coarsening (age band -> adult/child) ties a coarse cell to the sum of its fine
+cells, give or take the fine ``unknown``. The protection planner and the audit build the same model here, so
+what the build protects is what the audit attacks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Iterable
+from urllib.parse import quote, unquote
+
+import numpy as np
+from scipy.optimize import linprog
+
+_SAFE = " -_.,:;()/&'+!?*@#$^~[]{}<>\"`"  # kept as written in keys; only % | = are escaped
+
+
+def key(measure: str, conditions: dict | None = None) -> str:
+    """'victims|primary_type=labour|sex=female': conditions sorted by dimension, so one count has one key."""
+    parts = [quote(str(measure), safe=_SAFE)]
+    for dim, value in sorted((conditions or {}).items()):
+        parts.append(f"{quote(str(dim), safe=_SAFE)}={quote(str(value), safe=_SAFE)}")
+    return "|".join(parts)
+
+
+def parse(text: str) -> tuple[str, dict[str, str]]:
+    measure, *parts = text.split("|")
+    conditions = {}
+    for part in parts:
+        dim, _, value = part.partition("=")
+        conditions[unquote(dim)] = unquote(value)
+    return unquote(measure), conditions
+
+
+@dataclass
+class Dimension:
+    values: set[str] = field(default_factory=set)
+    additive: bool = True
+
+    def as_json(self) -> dict:
+        return {"values": sorted(self.values), "additive": self.additive}
+
+
+@dataclass(frozen=True)
+class Coarsening:
+    """Each fine value maps to one coarse value. Exact: every record's coarse value is its fine value's (age
+    band and adult/child, both from the age); else records with the fine value `unknown` may have any."""
+    measure: str
+    fine: str
+    coarse: str
+    mapping: tuple[tuple[str, str], ...]
+    unknown: str = "unknown"
+    exact: bool = False
+
+    def as_json(self) -> dict:
+        return {"measure": self.measure, "fine": self.fine, "coarse": self.coarse,
+                "mapping": dict(self.mapping), "unknown": self.unknown, "exact": self.exact}
+
+
+class Domains:
+    """Per measure, the values of each dimension seen in the records."""
+
+    def __init__(self):
+        self.dims: dict[str, dict[str, Dimension]] = {}
+        self.coarsenings: set[Coarsening] = set()
+        self.identities: set[tuple[str, str]] = set()  # two keys that count the same records
+
+    def same(self, a: str, b: str) -> None:
+        """Two cells of different measures that count the same records (rows used for crimes, and crimes)."""
+        self.identities.add(tuple(sorted((a, b))))
+
+    def add(self, measure: str, dim: str, values: Iterable, additive: bool = True) -> None:
+        entry = self.dims.setdefault(measure, {}).setdefault(dim, Dimension(additive=additive))
+        entry.values.update(str(v) for v in values)
+        entry.additive = entry.additive and additive
+
+    def as_json(self) -> dict:
+        return {"dimensions": {m: {d: dim.as_json() for d, dim in sorted(dims.items())}
+                               for m, dims in sorted(self.dims.items())},
+                "coarsenings": [c.as_json() for c in sorted(self.coarsenings, key=lambda c: (c.measure, c.fine))],
+                "identities": [list(pair) for pair in sorted(self.identities)]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Domains:
+        domains = cls()
+        for measure, dims in data.get("dimensions", {}).items():
+            for dim, entry in dims.items():
+                domains.add(measure, dim, entry["values"], entry.get("additive", True))
+        for a, b in data.get("identities", []):
+            domains.same(a, b)
+        for c in data.get("coarsenings", []):
+            domains.coarsenings.add(Coarsening(c["measure"], c["fine"], c["coarse"],
+                                               tuple(sorted(c["mapping"].items())), c.get("unknown", "unknown"),
+                                               c.get("exact", False)))
+        return domains
+
+
+# A group all in one category of these is disclosive (all male, all one nationality); not of, say, a quarter.
+PERSONAL = frozenset({"sex", "nationality", "age_group", "age_band"})
+
+
+def personal(parent: str, children: list[str]) -> bool:
+    """Whether a relation breaks a group down by a personal characteristic."""
+    dims = set(parse(children[0])[1]) - set(parse(parent)[1])
+    return bool(dims & PERSONAL)
+
+
+@dataclass
+class Ratio:
+    """A shown share, percentage or rate: value = scale * numerator / denominator, written to `decimals`
+    places. The denominator is a cell key or a published constant (a population)."""
+    numerator: str
+    denominator: str | float
+    scale: float
+    value: float
+    decimals: int
+
+
+@dataclass
+class Relations:
+    equal: list[tuple[str, list[str]]] = field(default_factory=list)       # parent = sum(children)
+    at_most: list[tuple[list[str], list[str]]] = field(default_factory=list)  # sum(left) <= sum(right)
+
+    def variables(self) -> set[str]:
+        found = set()
+        for parent, children in self.equal:
+            found.add(parent)
+            found.update(children)
+        for left, right in self.at_most:
+            found.update(left)
+            found.update(right)
+        return found
+
+
+def relations(keys: Iterable[str], domains: Domains) -> Relations:
+    """Every relation between the cells `keys` and the cells between them (each key's margins)."""
+    universe = set()
+    for k in keys:
+        measure, conditions = parse(k)
+        items = sorted(conditions.items())
+        for size in range(len(items) + 1):
+            for subset in combinations(items, size):
+                universe.add(key(measure, dict(subset)))
+    by_parent: dict[tuple[str, str], set[str]] = {}
+    for k in universe:
+        measure, conditions = parse(k)
+        for dim in conditions:
+            rest = {d: v for d, v in conditions.items() if d != dim}
+            by_parent.setdefault((key(measure, rest), dim), set()).add(k)
+    out = Relations()
+    for (parent, dim), present in sorted(by_parent.items()):
+        measure, conditions = parse(parent)
+        entry = domains.dims.get(measure, {}).get(dim)
+        if entry is None:
+            raise ValueError(f"no domain declared for dimension '{dim}' of {measure}")
+        if entry.additive:
+            children = [key(measure, {**conditions, dim: v}) for v in sorted(entry.values)]
+            missing = present - set(children)
+            if missing:
+                raise ValueError(f"cells {sorted(missing)} use values not in the domain of '{dim}' of {measure}")
+            out.equal.append((parent, children))
+        else:
+            out.at_most.extend(([child], [parent]) for child in sorted(present))
+    for c in domains.coarsenings:
+        _coarsen(c, universe, out)
+    out.equal.extend((a, [b]) for a, b in sorted(domains.identities) if a in universe or b in universe)
+    return out
+
+
+def _coarsen(c: Coarsening, universe: set[str], out: Relations) -> None:
+    """Coarse cell equal to the sum of its fine cells, or (not exact) between that and that plus the fine
+    `unknown`."""
+    fine_values: dict[str, list[str]] = {}
+    for fine, coarse in c.mapping:
+        fine_values.setdefault(coarse, []).append(fine)
+    seen = set()
+    for k in universe:
+        measure, conditions = parse(k)
+        if measure != c.measure or c.coarse not in conditions or c.fine in conditions:
+            continue
+        rest = {d: v for d, v in conditions.items() if d != c.coarse}
+        fines = [key(measure, {**rest, c.fine: f}) for f in fine_values.get(conditions[c.coarse], [])]
+        if k in seen or not fines:
+            continue
+        seen.add(k)
+        if c.exact:
+            out.equal.append((k, fines))
+        else:
+            out.at_most.append((fines, [k]))
+            out.at_most.append(([k], fines + [key(measure, {**rest, c.fine: c.unknown})]))
+
+
+class Model:
+    """What a reader can work out: the relations, the cells shown (fixed), every other cell at least 0
+    (ratios shown add two inequalities each). `bounds(cell)` is the smallest and largest value it can take."""
+
+    def __init__(self, rel: Relations, shown: dict[str, float], ratios: Iterable[Ratio] = ()):
+        ratios = list(ratios)
+        names = rel.variables() | set(shown)
+        for r in ratios:
+            names.add(r.numerator)
+            if isinstance(r.denominator, str):
+                names.add(r.denominator)
+        self.names = sorted(names)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        n = len(self.names)
+        eq_rows, ub_rows, ub_rhs = [], [], []
+        for parent, children in rel.equal:
+            row = np.zeros(n)
+            row[self.index[parent]] -= 1
+            for child in children:
+                row[self.index[child]] += 1
+            eq_rows.append(row)
+        for left, right in rel.at_most:
+            row = np.zeros(n)
+            for k in left:
+                row[self.index[k]] += 1
+            for k in right:
+                row[self.index[k]] -= 1
+            ub_rows.append(row)
+            ub_rhs.append(0.0)
+        for r in ratios:  # (value -/+ half a unit of the last decimal) / scale * denominator bounds the numerator
+            half = 0.5 * 10 ** (-r.decimals)
+            for sign, edge in ((-1, r.value - half), (1, r.value + half)):
+                row = np.zeros(n)
+                row[self.index[r.numerator]] = sign
+                rhs = 0.0
+                if isinstance(r.denominator, str):
+                    row[self.index[r.denominator]] -= sign * edge / r.scale
+                else:
+                    rhs = sign * edge / r.scale * float(r.denominator)
+                ub_rows.append(row)
+                ub_rhs.append(rhs)
+        self.a_eq = np.array(eq_rows) if eq_rows else None
+        self.b_eq = np.zeros(len(eq_rows)) if eq_rows else None
+        self.a_ub = np.array(ub_rows) if ub_rows else None
+        self.b_ub = np.array(ub_rhs) if ub_rows else None
+        self.bounds_ = [(shown[k], shown[k]) if k in shown else (0, None) for k in self.names]
+
+    def feasible(self) -> bool:
+        return self._solve(np.zeros(len(self.names))).status == 0
+
+    def bounds(self, cell: str) -> tuple[float, float]:
+        objective = np.zeros(len(self.names))
+        objective[self.index[cell]] = 1
+        low = self._solve(objective)
+        high = self._solve(-objective)
+        lo = low.fun if low.status == 0 else float("nan")
+        hi = float("inf") if high.status == 3 else (-high.fun if high.status == 0 else float("nan"))
+        return lo, hi
+
+    def _solve(self, objective):
+        return linprog(objective, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
+                       bounds=self.bounds_, method="highs")
