@@ -76,6 +76,8 @@ class Section:
         """Every value a dimension takes in the records of a measure (missing as 'unknown'), and every value of
         a fixed vocabulary (sex, age): a reader cannot tell a value no record has from one withheld, so the
         model must not know it either."""
+        if dim in maps.LEVELS:  # areas: every area of the force at that level, and the records not placed
+            return [*maps.force_areas(dim, self.locality.force_code)["area_code"], maps.NOT_PLACED]
         frame = self.data.ledger if measure == "rows" else getattr(self.data, MEASURES[measure])
         if dim not in frame:
             raise KeyError(f"{measure} records have no '{dim}' to count by")
@@ -88,7 +90,7 @@ class Section:
             return f"{int(value):,}"
         k = cells.key(measure, conditions)
         for dim, of in conditions.items():
-            known = dim in self.ledger.domains.dims.get(measure, {})  # areas: declared by their table
+            known = dim in self.ledger.domains.dims.get(measure, {})
             self.ledger.domains.add(measure, dim, [str(of), *([] if known else self._domain(measure, dim))])
         self.ledger.decide("text", {k: int(value)})
         self._save_ledger()
@@ -198,7 +200,7 @@ class Section:
                     "and no shares of rounded counts are given. Zeros are shown. Published national figures are "
                     "not rounded or withheld.")
         return (f"Partner edition. Small categories are first counted together (types and nationalities with "
-                f"fewer than {rule.threshold} records as 'other or not recorded'). Counts from local records of "
+                f"fewer than {rule.threshold} records as other or not recorded). Counts from local records of "
                 f"{small} are withheld and shown as {MARKER}, and so is any other count from which, with every "
                 f"table, total and sentence in this edition, a withheld count could be worked out, or a group of "
                 f"fewer than {rule.group_threshold} people shown all in one category. Shares and rates of "

@@ -752,6 +752,13 @@ def derive_run_id(inputs: pd.DataFrame, parameters: dict) -> str:
     return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+def _parameter_text(name: str, value) -> str:
+    """A parameter as the report shows it: folders by their own name, never a path on the machine that built it."""
+    if value is None:
+        return "not set"
+    return Path(str(value)).name if name in PATH_PARAMETERS else str(value)
+
+
 def provenance(data, parameters: dict, run_id: str | None = None,
                now: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
     """What produced the report: input files with hashes, parameters, package versions and the run
@@ -762,7 +769,7 @@ def provenance(data, parameters: dict, run_id: str | None = None,
     period = data.locality.period
     return {
         "inputs": inputs,
-        "parameters": pd.DataFrame([{"parameter": k, "value": "not set" if v is None else str(v)}
+        "parameters": pd.DataFrame([{"parameter": k, "value": _parameter_text(k, v)}
                                     for k, v in parameters.items()], columns=["parameter", "value"]),
         "versions": package_versions(),
         "run": pd.DataFrame([{"item": "run id", "value": run_id},

@@ -8,7 +8,7 @@ def test_build_command_runs_a_section_with_parameters(tmp_path, capsys):
     code = main(["build", "--quiet", "--locality", str(LOCALITIES_DIR / "dyfed-powys"), "--section",
                  "national_picture", "--edition", "partner", "--set", "year=2022", "--out", str(tmp_path)])
     assert code == 0
-    html = (tmp_path / "dyfed-powys" / "partner" / "sections" / "national_picture.html").read_text(encoding="utf-8")
+    html = (tmp_path / "dyfed-powys" / "partner" / "report.html").read_text(encoding="utf-8")
     assert "16,921 potential victims were referred in 2022" in html
     assert "dyfed-powys (partner): built:" in capsys.readouterr().out
 

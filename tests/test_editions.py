@@ -11,7 +11,8 @@ from pplib.build import SECTIONS, build
 from pplib.config import load_locality
 from pplib.dataset import load_locality_data
 from pplib.paths import LOCALITIES_DIR
-from pplib.protect import Protector
+from pplib.disclosure.audit import audit_folder
+from pplib.notebook import Section
 from pplib.schemas import SCHEMAS
 
 SLUGS = ("nottinghamshire", "greater-manchester", "dyfed-powys")
@@ -96,29 +97,22 @@ def test_no_local_count_below_the_threshold(partner, sample_locality):
     assert checked > 50
 
 
-def test_no_suppressed_cell_stands_alone_in_its_column(partner, sample_locality):
-    """A lone [c] in a column is recoverable from the column's total, unless every other cell is zero
-    (then the total is itself below the threshold and withheld wherever it appears)."""
-    suppressed_somewhere = False
-    for name, table in _local_tables(partner[sample_locality.name]):
-        for column in _count_columns(table):
-            cells = table[column]
-            hidden = (cells == MARKER).sum()
-            suppressed_somewhere |= hidden > 0
-            shown = pd.to_numeric(cells[cells != MARKER].str.replace(",", ""), errors="coerce").fillna(0)
-            assert hidden != 1 or (shown == 0).all(), \
-                f"{name}, {column}: one suppressed cell could be recovered from the total"
-    assert suppressed_somewhere  # the sample has small counts, so the rule was exercised
+def test_every_sample_partner_edition_passes_the_audit(partner, sample_locality):
+    """The audit the build ran, run again on the folder as a partner received it."""
+    result = audit_folder(partner[sample_locality.name])
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.suppressed > 0 and result.checked == result.suppressed  # the sample has small counts
 
 
-def test_each_partner_report_states_the_rule_and_keeps_a_disclosure_log(partner, sample_locality):
+def test_each_partner_report_states_the_rule_and_keeps_a_disclosure_log(partner, sample_locality, tmp_path):
     out = partner[sample_locality.name]
     page = (out / "report.html").read_text(encoding="utf-8")
-    rule = Protector("partner", load_locality(sample_locality).disclosure).rule()
+    rule = Section("rule", load_locality(sample_locality), tmp_path, "partner").rule()
     assert rule in page.replace("\n", " ")
     log = pd.read_csv(out / "disclosure_log.csv")
-    assert {"table", "row", "column", "action", "reason"} <= set(log.columns) and len(log) > 0
-    assert set(log["action"]) <= {"suppressed (primary)", "suppressed (secondary)", "rounded"}
+    assert {"table", "cell", "action", "reason"} <= set(log.columns) and len(log) > 0
+    assert set(log["action"]) <= {"suppressed (primary)", "suppressed (secondary)", "suppressed (group)"}
+    assert not log.duplicated("cell").any(), "one line per protected cell, rewritten on each build"
 
 
 def test_partner_folder_holds_only_what_was_published(partner, sample_locality):
