@@ -59,6 +59,17 @@ def project_build(folders: list[Path], out: Path, engine: str = "processes") -> 
     return seconds, results
 
 
+def print_information_loss(results: list) -> None:
+    """Per partner report: local count cells suppressed, and their share of all its local count cells."""
+    audited = [r for r in results if r.cells_shown + r.cells_suppressed]
+    for r in audited:
+        print(f"    {r.locality}: {r.suppression()}")
+    shares = [r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
+    if shares:
+        print(f"    suppressed share of local count cells: median {100 * statistics.median(shares):.1f}%, "
+              f"max {100 * max(shares):.1f}%")
+
+
 def naive_build(folders: list[Path], out: Path) -> float:
     """papermill + nbconvert, one command each per notebook, in sequence."""
     bin_dir = Path(sys.executable).parent
@@ -143,6 +154,7 @@ def main(argv=None) -> int:
     failed = [r.locality for r in results if r.status == "failed"]
     print(f"(a) project build: {a:,.1f} s ({a / len(folders):.1f} s per force); failed: {failed or 'none'}")
     print(f"    report size MB: min {min(sizes):.2f}, median {statistics.median(sizes):.2f}, max {max(sizes):.2f}")
+    print_information_loss(results)
 
     if not args.no_dask:
         seconds, results = project_build(folders, root / "dask", engine="dask")
