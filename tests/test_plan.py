@@ -1,5 +1,6 @@
 """The ledger: one decision per cell, primary and secondary suppression chosen over every linked table."""
 import json
+import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -133,3 +134,14 @@ def _as_partner_folder(folder, ledger, tables):
     (folder / "disclosure").mkdir()
     (folder / "disclosure" / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     return folder
+
+
+def test_the_solver_cannot_print_into_a_report(capfd):
+    """HiGHS's MIP solver can write straight to file descriptor 1; a notebook would show it in the report."""
+    from pplib.disclosure.plan import _quiet
+    with _quiet():
+        os.write(1, b"tmpSolver.run();\n")
+        os.write(2, b"solver noise\n")
+    os.write(1, b"after\n")
+    out, err = capfd.readouterr()
+    assert out == "after\n" and err == ""

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,9 +218,10 @@ class Ledger:
         lower.append(bound)
         upper.append(np.inf)
         cost = np.concatenate([np.zeros(n), [self._cost(k) * (1 if new is None or k in new else 4) for k in options]])
-        result = milp(cost, constraints=LinearConstraint(np.vstack(rows), lower, upper),
-                      integrality=np.concatenate([np.zeros(n), np.ones(m)]),
-                      bounds=Bounds(np.concatenate([x_low, np.zeros(m)]), np.concatenate([x_high, np.ones(m)])))
+        with _quiet():
+            result = milp(cost, constraints=LinearConstraint(np.vstack(rows), lower, upper),
+                          integrality=np.concatenate([np.zeros(n), np.ones(m)]),
+                          bounds=Bounds(np.concatenate([x_low, np.zeros(m)]), np.concatenate([x_high, np.ones(m)])))
         if result.status != 0:
             return []
         return [k for j, k in enumerate(options) if result.x[n + j] > 0.5]
@@ -265,6 +269,25 @@ def _near(rel: cells.Relations, start: set[str], hops: int) -> set[str]:
         frontier = {k for f in frontier for i in member.get(f, ()) for k in groups[i]} - seen
         seen |= frontier
     return seen
+
+
+@contextmanager
+def _quiet():
+    """HiGHS's MIP solver can print a debugging line straight to the process's stdout (file descriptor 1),
+    which a notebook would show in the report: send descriptors 1 and 2 to nowhere while it runs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as sink:
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 @dataclass
