@@ -201,7 +201,10 @@ def _coarsen(c: Coarsening, universe: set[str], out: Relations) -> None:
 
 class Model:
     """What a reader can work out: the relations, the cells shown (fixed), every other cell at least 0
-    (ratios shown add two inequalities each). `bounds(cell)` is the smallest and largest value it can take."""
+    (ratios shown add two inequalities each). `bounds(cell)` is the smallest and largest value it can take.
+
+    Shown cells are constants, so the free cells fall apart into small groups that share no constraint; a
+    cell's bounds are solved over its own group alone (the same optimum, in a fraction of the time)."""
 
     def __init__(self, rel: Relations, shown: dict[str, float], ratios: Iterable[Ratio] = ()):
         ratios = list(ratios)
@@ -212,52 +215,127 @@ class Model:
                 names.add(r.denominator)
         self.names = sorted(names)
         self.index = {n: i for i, n in enumerate(self.names)}
-        n = len(self.names)
-        eq_rows, ub_rows, ub_rhs = [], [], []
+        self._eq: list[dict[int, float]] = []
+        self._ub: list[tuple[dict[int, float], float]] = []
         for parent, children in rel.equal:
-            row = np.zeros(n)
-            row[self.index[parent]] -= 1
-            for child in children:
-                row[self.index[child]] += 1
-            eq_rows.append(row)
+            self._eq.append(self._row([(parent, -1)] + [(c, 1) for c in children]))
         for left, right in rel.at_most:
-            row = np.zeros(n)
-            for k in left:
-                row[self.index[k]] += 1
-            for k in right:
-                row[self.index[k]] -= 1
-            ub_rows.append(row)
-            ub_rhs.append(0.0)
+            self._ub.append((self._row([(k, 1) for k in left] + [(k, -1) for k in right]), 0.0))
         for r in ratios:  # (value -/+ half a unit of the last decimal) / scale * denominator bounds the numerator
             half = 0.5 * 10 ** (-r.decimals)
             for sign, edge in ((-1, r.value - half), (1, r.value + half)):
-                row = np.zeros(n)
-                row[self.index[r.numerator]] = sign
-                rhs = 0.0
+                terms, rhs = [(r.numerator, sign)], 0.0
                 if isinstance(r.denominator, str):
-                    row[self.index[r.denominator]] -= sign * edge / r.scale
+                    terms.append((r.denominator, -sign * edge / r.scale))
                 else:
                     rhs = sign * edge / r.scale * float(r.denominator)
-                ub_rows.append(row)
-                ub_rhs.append(rhs)
-        self.a_eq = np.array(eq_rows) if eq_rows else None
-        self.b_eq = np.zeros(len(eq_rows)) if eq_rows else None
-        self.a_ub = np.array(ub_rows) if ub_rows else None
-        self.b_ub = np.array(ub_rhs) if ub_rows else None
+                self._ub.append((self._row(terms), rhs))
         self.bounds_ = [(shown[k], shown[k]) if k in shown else (0, None) for k in self.names]
+        self._groups = self._free_groups()
+        self._solved: dict[int, tuple] = {}
+
+    def _row(self, terms) -> dict[int, float]:
+        row: dict[int, float] = {}
+        for k, coefficient in terms:
+            i = self.index[k]
+            row[i] = row.get(i, 0.0) + coefficient
+        return row
+
+    # the dense matrices, for the planner's integer programme
+    @property
+    def a_eq(self):
+        return self._dense([r for r in self._eq]) if self._eq else None
+
+    @property
+    def b_eq(self):
+        return np.zeros(len(self._eq)) if self._eq else None
+
+    @property
+    def a_ub(self):
+        return self._dense([r for r, _ in self._ub]) if self._ub else None
+
+    @property
+    def b_ub(self):
+        return np.array([rhs for _, rhs in self._ub]) if self._ub else None
+
+    def _dense(self, rows) -> np.ndarray:
+        out = np.zeros((len(rows), len(self.names)))
+        for j, row in enumerate(rows):
+            for i, coefficient in row.items():
+                out[j, i] = coefficient
+        return out
+
+    def _is_free(self, i: int) -> bool:
+        return self.bounds_[i][1] is None
+
+    def _free_groups(self) -> dict[int, int]:
+        """Each free cell's group: free cells joined by any constraint they share."""
+        parent = {i: i for i in range(len(self.names)) if self._is_free(i)}
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+        for row in [*self._eq, *(r for r, _ in self._ub)]:
+            free = [i for i in row if i in parent]
+            for other in free[1:]:
+                parent[find(other)] = find(free[0])
+        return {i: find(i) for i in parent}
+
+    def _subproblem(self, group: int):
+        """The group's own linear programme: its free cells, its constraints, shown cells moved to the right."""
+        if group not in self._solved:
+            members = sorted(i for i, g in self._groups.items() if g == group)
+            local = {i: j for j, i in enumerate(members)}
+            def part(rows_rhs):
+                matrix, rhs = [], []
+                for row, b in rows_rhs:
+                    if not any(i in local for i in row):
+                        continue
+                    line = np.zeros(len(members))
+                    constant = 0.0
+                    for i, coefficient in row.items():
+                        if i in local:
+                            line[local[i]] += coefficient
+                        else:
+                            constant += coefficient * self.bounds_[i][0]
+                    matrix.append(line)
+                    rhs.append(b - constant)
+                return (np.array(matrix), np.array(rhs)) if matrix else (None, None)
+            a_eq, b_eq = part([(r, 0.0) for r in self._eq])
+            a_ub, b_ub = part(self._ub)
+            self._solved[group] = (local, a_eq, b_eq, a_ub, b_ub)
+        return self._solved[group]
 
     def feasible(self) -> bool:
-        return self._solve(np.zeros(len(self.names))).status == 0
+        """The values shown agree with every relation (and each group of free cells can be filled in)."""
+        for row in self._eq:
+            if not any(self._is_free(i) for i in row) and abs(sum(c * self.bounds_[i][0] for i, c in row.items())) > 1e-6:
+                return False
+        for row, b in self._ub:
+            if not any(self._is_free(i) for i in row) and sum(c * self.bounds_[i][0] for i, c in row.items()) > b + 1e-6:
+                return False
+        for group in set(self._groups.values()):
+            local, a_eq, b_eq, a_ub, b_ub = self._subproblem(group)
+            if self._linprog(np.zeros(len(local)), a_eq, b_eq, a_ub, b_ub).status != 0:
+                return False
+        return True
 
     def bounds(self, cell: str) -> tuple[float, float]:
-        objective = np.zeros(len(self.names))
-        objective[self.index[cell]] = 1
-        low = self._solve(objective)
-        high = self._solve(-objective)
+        i = self.index[cell]
+        if not self._is_free(i):
+            return self.bounds_[i]
+        local, a_eq, b_eq, a_ub, b_ub = self._subproblem(self._groups[i])
+        objective = np.zeros(len(local))
+        objective[local[i]] = 1
+        low = self._linprog(objective, a_eq, b_eq, a_ub, b_ub)
+        high = self._linprog(-objective, a_eq, b_eq, a_ub, b_ub)
         lo = low.fun if low.status == 0 else float("nan")
         hi = float("inf") if high.status == 3 else (-high.fun if high.status == 0 else float("nan"))
         return lo, hi
 
-    def _solve(self, objective):
-        return linprog(objective, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
-                       bounds=self.bounds_, method="highs")
+    @staticmethod
+    def _linprog(objective, a_eq, b_eq, a_ub, b_ub):
+        return linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                       bounds=[(0, None)] * len(objective), method="highs")
