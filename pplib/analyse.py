@@ -67,17 +67,23 @@ def sources_summary(data) -> pd.DataFrame:
         counts = statuses.loc[kind] if kind in statuses.index else {}
         rows.append({"source": kind, "file": loaded.path.name, "rows read": loaded.rows_read,
                      **{status: int(counts.get(status, 0)) for status in STATUSES}})
-    return describe_rows(pd.DataFrame(rows))
+    return describe_rows(pd.DataFrame(rows), data)
 
 
-STATUSES = ("used", "merged", "rejected")
+STATUSES = ("used", "merged", "rejected")  # each source's rows read add up to these
 
 
-def describe_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows read per source and what became of them: every row read is used, merged or rejected."""
-    return describe(table, "rows", by={"source": "source"},
-                    counts={"rows read": {}, **{s: {"conditions": {"status": s}} for s in STATUSES}},
-                    domains={"source": list(table["source"]), "status": list(STATUSES)})
+def describe_rows(table: pd.DataFrame, data, total: str = "rows read") -> pd.DataFrame:
+    """A table of input rows per source (the data quality ledger): `total` counts the rows read, and used,
+    merged and rejected (where shown) each a part of them."""
+    counts = {total: {}, **{s: {"conditions": {"status": s}} for s in STATUSES if s in table}}
+    return describe(table, "rows", by={"source": "source"} if "source" in table else {"input": "source"},
+                    counts=counts, domains={"source": input_sources(data), "status": list(STATUSES)})
+
+
+def input_sources(data) -> list[str]:
+    """Every source a row can come from: those in the ledger and those loaded."""
+    return sorted(set(data.ledger["source"]) | set(data.loaded))
 
 
 def plain(value, measure: str = "", **conditions) -> str:

@@ -468,8 +468,7 @@ def _settle(locality, locality_dir: Path, plan: list[tuple], out_root: Path, par
     from pplib.disclosure.plan import Ledger
     ledger_file = work / "disclosure" / "ledger.json"
     for _ in range(SETTLE_PASSES):
-        rule = Ledger.for_rule(locality.disclosure)
-        ledger = Ledger.load(ledger_file, rule.threshold, rule.group_threshold, rule.rounding_base)
+        ledger = Ledger.load(ledger_file, locality.disclosure)
         if not ledger.settle():
             ledger.save(ledger_file)
             return

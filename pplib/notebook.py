@@ -45,9 +45,7 @@ class Section:
         self.locality = locality
         self.output_dir = Path(output_dir)
         self.partner = edition == "partner"
-        rule = Ledger.for_rule(locality.disclosure)
-        self.ledger = (Ledger.load(self._ledger_file, rule.threshold, rule.group_threshold, rule.rounding_base)
-                       if self.partner else None)
+        self.ledger = Ledger.load(self._ledger_file, locality.disclosure) if self.partner else None
 
     @property
     def _ledger_file(self) -> Path:
@@ -103,13 +101,12 @@ class Section:
         rule = self.locality.disclosure
         metadata = {"format": 1, "rule": {"threshold": rule.threshold, "group_threshold": rule.group_threshold,
                                           "method": rule.method, "rounding_base": rule.rounding_base,
-                                          "marker": "[c]"},
+                                          "marker": MARKER},
                     "domains": self.ledger.domains.as_json(), "tables": self.ledger.tables}
         (self.output_dir / "disclosure" / "metadata.json").write_text(json.dumps(metadata, indent=1), encoding="utf-8")
         _write_log(self.output_dir / "disclosure_log.csv", self.ledger.log_rows())
 
-    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False,
-              ) -> None:
+    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:
         """Show a table with its caption and save it as tables/<name>.csv.
 
         Tables of counts from local records pass through disclosure control; `public=True` marks

@@ -62,7 +62,6 @@ SOURCE_LABELS = {"crimes": "police crime records", "victims": "police victim rec
 PACKAGES = ("pplib", "pandas", "numpy", "matplotlib", "geopandas", "papermill", "nbconvert", "pandera")
 PATH_PARAMETERS = ("locality", "output_dir")  # where things are, not what is computed: not in the run id
 APPENDIX_PREFIX = "Appendix: "
-LEDGER_STATUSES = ["used", "merged", "rejected"]  # each source's rows read add up to these
 
 # --- vocabularies ----------------------------------------------------------------
 
@@ -564,19 +563,6 @@ def key_insights(data, number=plain, year: int | None = None, compare_from: str 
 
 # --- section 2: introduction -------------------------------------------------------------
 
-def _rows_described(table: pd.DataFrame, data, total: str) -> pd.DataFrame:
-    """A table of input rows per source (the data quality ledger): `total` counts the rows read, and used,
-    merged and rejected (where shown) each a part of them."""
-    counts = {total: {}, **{s: {"conditions": {"status": s}} for s in LEDGER_STATUSES if s in table}}
-    return describe(table, "rows", by={"source": "source"} if "source" in table else {"input": "source"},
-                    counts=counts, domains={"source": _sources(data), "status": LEDGER_STATUSES})
-
-
-def _sources(data) -> list[str]:
-    """Every source a row can come from: those in the ledger and those loaded."""
-    return sorted(set(data.ledger["source"]) | set(data.loaded))
-
-
 def sources_with_periods(data) -> pd.DataFrame:
     """Each source used (named as in the ledger): what it holds, its file, the span of its records used,
     and rows read, used, merged and rejected (analyse.sources_summary)."""
@@ -593,7 +579,7 @@ def sources_with_periods(data) -> pd.DataFrame:
     summary.insert(1, "what it holds", summary["source"].map(lambda k: SCHEMAS[k].title))
     summary.insert(3, "records from", [s[0] for s in spans])
     summary.insert(4, "records to", [s[1] for s in spans])
-    return _rows_described(summary, data, "rows read")
+    return analyse.describe_rows(summary, data)
 
 
 def handling_guidance(locality, partner: bool, rule_text: str) -> list[str]:
@@ -661,7 +647,7 @@ def ledger_summary(data) -> pd.DataFrame:
     order = {kind: i for i, kind in enumerate(SCHEMAS)}
     table = (table.rename_axis("source").reset_index().sort_values("source", key=lambda s: s.map(order))
              .reset_index(drop=True))
-    return _rows_described(table, data, "rows")
+    return analyse.describe_rows(table, data, "rows")
 
 
 SEVERITIES = ["note", "reject"]
@@ -680,7 +666,7 @@ def problems_summary(data) -> pd.DataFrame:
     columns = sorted({c for kind in data.loaded for c in SCHEMAS[kind].names})
     return describe(table, "invalid_values", by={c: c for c in ("source", "column", "severity")},
                     counts={"invalid values": {}}, additive={"column": False, "severity": False},
-                    domains={"source": _sources(data), "column": columns, "severity": SEVERITIES})
+                    domains={"source": analyse.input_sources(data), "column": columns, "severity": SEVERITIES})
 
 
 def completeness_table(data, partner: bool = False) -> pd.DataFrame:
@@ -718,7 +704,7 @@ def input_files(data) -> pd.DataFrame:
         "input": kind, "file": _relative(path, locality.base_dir), "sha256": file_sha256(path),
         "bytes": Path(path).stat().st_size, "rows read": read} for kind, path, read in rows])
     table["rows read"] = table["rows read"].astype("Int64")
-    return _rows_described(table, data, "rows read")
+    return analyse.describe_rows(table, data)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -4,6 +4,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from pplib.config import Disclosure
 from pplib.disclosure import cells
 from pplib.disclosure.audit import audit_folder
 from pplib.disclosure.plan import GROUP, PRIMARY, Ledger
@@ -84,7 +85,7 @@ def test_the_ledger_is_kept_between_sections(tmp_path):
     ledger = ledger_with(type=["a", "b", "c"])
     ledger.decide("types", {k(type="a"): 10, k(type="b"): 3, k(type="c"): 30, k(): 43})
     ledger.save(tmp_path / "ledger.json")
-    again = Ledger.load(tmp_path / "ledger.json", 5, 10)
+    again = Ledger.load(tmp_path / "ledger.json", Disclosure(threshold=5, group_threshold=10))
     assert again.decided == ledger.decided
     assert again.domains.as_json() == ledger.domains.as_json()
 

@@ -347,19 +347,6 @@ def _check_ratios(seen: Seen, rule: Rule) -> tuple[list[Problem], list[Ratio]]:
     return problems, constraints
 
 
-class _Bounds:
-    """model.bounds, each cell solved once; a shown cell is its value, a cell in no relation unbounded."""
-
-    def __init__(self, model: Model, shown: dict[str, float]):
-        self.model = model
-        self.cache = {k: (v, v) for k, v in shown.items()}
-
-    def __call__(self, key: str) -> tuple[float, float]:
-        if key not in self.cache:
-            self.cache[key] = self.model.bounds(key) if key in self.model.index else (0.0, math.inf)
-        return self.cache[key]
-
-
 def _attack(seen: Seen, ratios: list[Ratio], domains: Domains, rule: Rule, result: AuditResult) -> None:
     """What a reader can work out from everything shown: suppressed cells pinned below T (7), small groups
     all in one category (8)."""
@@ -378,12 +365,11 @@ def _attack(seen: Seen, ratios: list[Ratio], domains: Domains, rule: Rule, resul
     if not model.feasible():
         result.problems.append(Problem(FOLDER, "", "", "the values shown contradict each other"))
         return
-    bounds = _Bounds(model, shown)
-    _check_pinned(seen, bounds, rule, result)
-    _check_groups(seen, rel, bounds, rule, result)
+    _check_pinned(seen, model.bounds, rule, result)
+    _check_groups(seen, rel, model.bounds, rule, result)
 
 
-def _check_pinned(seen: Seen, bounds: _Bounds, rule: Rule, result: AuditResult) -> None:
+def _check_pinned(seen: Seen, bounds, rule: Rule, result: AuditResult) -> None:
     for key in sorted(set(seen.suppressed) - set(seen.shown)):
         lo, hi = bounds(key)
         place = seen.suppressed[key][0]
@@ -397,7 +383,7 @@ def _check_pinned(seen: Seen, bounds: _Bounds, rule: Rule, result: AuditResult) 
                                                      f"of {rule.threshold} ({key})"))
 
 
-def _check_groups(seen: Seen, rel, bounds: _Bounds, rule: Rule, result: AuditResult) -> None:
+def _check_groups(seen: Seen, rel, bounds, rule: Rule, result: AuditResult) -> None:
     observed = seen.keys()
     for parent, children in rel.equal:
         if not any(c in observed for c in children) or not personal(parent, children):

@@ -13,6 +13,7 @@ what the build protects is what the audit attacks.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Iterable
@@ -233,6 +234,7 @@ class Model:
         self.bounds_ = [(shown[k], shown[k]) if k in shown else (0, None) for k in self.names]
         self._groups = self._free_groups()
         self._solved: dict[int, tuple] = {}
+        self._bounds: dict[str, tuple[float, float]] = {}
 
     def _row(self, terms) -> dict[int, float]:
         row: dict[int, float] = {}
@@ -323,17 +325,22 @@ class Model:
         return True
 
     def bounds(self, cell: str) -> tuple[float, float]:
+        """Smallest and largest value (solved once): a shown cell's own; a cell in no relation, 0 to infinity."""
+        if cell not in self.index:
+            return 0.0, math.inf
         i = self.index[cell]
         if not self._is_free(i):
             return self.bounds_[i]
-        local, a_eq, b_eq, a_ub, b_ub = self._subproblem(self._groups[i])
-        objective = np.zeros(len(local))
-        objective[local[i]] = 1
-        low = self._linprog(objective, a_eq, b_eq, a_ub, b_ub)
-        high = self._linprog(-objective, a_eq, b_eq, a_ub, b_ub)
-        lo = low.fun if low.status == 0 else float("nan")
-        hi = float("inf") if high.status == 3 else (-high.fun if high.status == 0 else float("nan"))
-        return lo, hi
+        if cell not in self._bounds:
+            local, a_eq, b_eq, a_ub, b_ub = self._subproblem(self._groups[i])
+            objective = np.zeros(len(local))
+            objective[local[i]] = 1
+            low = self._linprog(objective, a_eq, b_eq, a_ub, b_ub)
+            high = self._linprog(-objective, a_eq, b_eq, a_ub, b_ub)
+            lo = low.fun if low.status == 0 else float("nan")
+            hi = float("inf") if high.status == 3 else (-high.fun if high.status == 0 else float("nan"))
+            self._bounds[cell] = (lo, hi)
+        return self._bounds[cell]
 
     @staticmethod
     def _linprog(objective, a_eq, b_eq, a_ub, b_ub):

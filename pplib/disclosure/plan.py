@@ -12,8 +12,9 @@ view:
    ``scipy.optimize.milp``) picks the new cells to suppress at least loss: each costs 1 + log(1 + value), and a
    margin (fewer conditions) costs more, so detail goes before totals.
 
-Earlier decisions never change, so what one section printed stays true; the build's audit then attacks the
-finished folder as a reader would.
+A cell already shown is withdrawn only when no new cell will do; the ledger then says it was revised, and
+the build runs the sections again on the kept decisions (``settle`` checks the whole ledger at the end of a
+build). The build's audit then attacks the finished folder as a reader would.
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ from pplib.disclosure import cells
 PRIMARY = "suppressed (primary)"
 SECONDARY = "suppressed (secondary)"
 GROUP = "suppressed (group)"
-MARKER = "[c]"
 
 
 @dataclass
@@ -56,17 +56,18 @@ class Ledger:
 
     # --- persistence: one file, rewritten after every table -------------------------------------
     @classmethod
-    def for_rule(cls, rule) -> Ledger:
+    def for_rule(cls, rule, **kept) -> Ledger:
         """A ledger for a locality's Disclosure (threshold, group_threshold, method, rounding_base)."""
-        return cls(rule.threshold, rule.group_threshold, rule.rounding_base if rule.method == "round" else None)
+        return cls(rule.threshold, rule.group_threshold, rule.rounding_base if rule.method == "round" else None,
+                   **kept)
 
     @classmethod
-    def load(cls, path: Path, threshold: int, group_threshold: int, rounding_base: int | None = None) -> Ledger:
+    def load(cls, path: Path, rule) -> Ledger:
+        """The ledger kept at `path` (empty if none yet), under the locality's Disclosure `rule`."""
         if not path.exists():
-            return cls(threshold, group_threshold, rounding_base)
+            return cls.for_rule(rule)
         data = json.loads(path.read_text(encoding="utf-8"))
-        ledger = cls(threshold, group_threshold, rounding_base, domains=cells.Domains.from_json(data["domains"]),
-                     tables=data["tables"])
+        ledger = cls.for_rule(rule, domains=cells.Domains.from_json(data["domains"]), tables=data["tables"])
         ledger.decided = {k: Decision(**d) for k, d in data["cells"].items()}
         ledger.revised = data.get("revised", False)
         return ledger
@@ -117,11 +118,12 @@ class Ledger:
         earlier = {k for k, d in self.decided.items() if not d.suppressed and k not in candidates
                    and cells.parse(k)[0] in measures}
         for _ in range(len(self.decided) + 1):
-            weak = self.weaknesses(rel, near)
+            model = self.model(rel)
+            weak = self.weaknesses(rel, near, model)
             if not weak:
                 return
-            chosen = (self._cheapest_fix(rel, weak[0], candidates)
-                      or self._cheapest_fix(rel, weak[0], candidates | earlier, new=candidates))
+            chosen = (self._cheapest_fix(model, weak[0], candidates)
+                      or self._cheapest_fix(model, weak[0], candidates | earlier, new=candidates))
             if not chosen:  # nothing can fix it: the audit will name it
                 return
             for k in chosen:
@@ -141,16 +143,16 @@ class Ledger:
         shown = {k: d.value for k, d in self.decided.items() if not d.suppressed}
         return cells.Model(rel, shown)
 
-    def weaknesses(self, rel: cells.Relations, near: set[str] | None = None) -> list[Weakness]:
+    def weaknesses(self, rel: cells.Relations, near: set[str] | None = None,
+                   model: cells.Model | None = None) -> list[Weakness]:
         """What a reader could work out now (of the cells `near`, default all): suppressed cells pinned below
         T, and small groups shown all in one category of a personal characteristic."""
-        model = self.model(rel)
-        bounds = _Bounds(model)
+        bounds = (model or self.model(rel)).bounds
         weak = []
         for k, d in self.decided.items():
             if near is not None and k not in near:
                 continue
-            if d.suppressed and k in model.index and bounds.hi(k) < self.threshold - 1e-6:
+            if d.suppressed and bounds(k)[1] < self.threshold - 1e-6:
                 weak.append(Weakness(k, None, f"{SECONDARY}: the totals shown would pin {cells.parse(k)[0]} "
                                                f"to fewer than {self.threshold}"))
         for parent, children in rel.equal:
@@ -158,11 +160,11 @@ class Ledger:
                 continue
             if not cells.personal(parent, children) or not self._may_be_small_group(parent, children):
                 continue
-            lo, hi = bounds.lo(parent), bounds.hi(parent)
+            lo, hi = bounds(parent)
             if not (lo > 1e-6 and hi < self.group_threshold - 1e-6):
                 continue
             for child in children:
-                if child in self.decided and bounds.lo(child) >= hi - 1e-6:
+                if child in self.decided and bounds(child)[0] >= hi - 1e-6:
                     weak.append(Weakness(child, parent, f"{GROUP}: a group of fewer than {self.group_threshold} "
                                                         f"would be shown all in one category"))
         return weak
@@ -175,12 +177,11 @@ class Ledger:
             return 0 < self.decided[parent].value < self.group_threshold
         return all(c in self.decided for c in children) and sum(self.decided[c].value for c in children) < self.group_threshold
 
-    def _cheapest_fix(self, rel: cells.Relations, weak: Weakness, candidates: set[str],
+    def _cheapest_fix(self, model: cells.Model, weak: Weakness, candidates: set[str],
                       new: set[str] | None = None) -> list[str]:
         """The cells whose suppression at least loss lets the weak cell reach T (or its group split); a cell
         not `new` (already shown) costs four times as much, as withdrawing it means making its section again."""
-        model = self.model(rel)
-        names, n = model.names, len(model.names)
+        n = len(model.names)
         options = sorted(k for k in candidates if not self.decided[k].suppressed and k in model.index)
         if not options:
             return []
@@ -295,25 +296,3 @@ class Weakness:
     key: str
     parent: str | None
     reason: str
-
-
-class _Bounds:
-    """Bounds by linear programming, each solved once."""
-
-    def __init__(self, model: cells.Model):
-        self.model = model
-        self._seen: dict[str, tuple[float, float]] = {}
-
-    def _get(self, k: str) -> tuple[float, float]:
-        fixed = self.model.bounds_[self.model.index[k]]
-        if fixed[1] is not None:  # a shown cell
-            return fixed
-        if k not in self._seen:
-            self._seen[k] = self.model.bounds(k)
-        return self._seen[k]
-
-    def lo(self, k: str) -> float:
-        return self._get(k)[0]
-
-    def hi(self, k: str) -> float:
-        return self._get(k)[1]
