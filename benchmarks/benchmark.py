@@ -28,12 +28,15 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from pplib import analyse, notebook as section_module
-from pplib.build import SECTIONS, build, section_notebook
+from pplib.build.batch import build
+from pplib.build.outputs import section_notebook
 from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-from pplib.forces import all_forces
-from pplib.synth import generate_locality
+from pplib.measures import counts
+from pplib.records.dataset import load_locality_data
+from pplib.reference.forces import all_forces
+from pplib.registry import SECTIONS
+from pplib.report import section as section_module
+from sample.generate import generate_locality
 
 
 def localities(count: int, root: Path) -> list[Path]:
@@ -129,7 +132,7 @@ def data_scale(rows: int, root: Path, base: Path) -> tuple[float, float]:
     tracemalloc.start()
     start = time.perf_counter()
     data = load_locality_data(load_locality(folder))
-    analyse.crimes_by_type(data), analyse.crimes_by_quarter(data), analyse.types_present(data)
+    counts.crimes_by_type(data), counts.crimes_by_quarter(data), counts.types_present(data)
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()

@@ -6,8 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from pplib.boundaries import add_boundaries_command
 from pplib.paths import LOCALITIES_DIR, OUTPUTS_DIR, sample_localities
+from pplib.reference.boundaries import add_boundaries_command
 
 
 def _parameter(text: str) -> tuple[str, object]:
@@ -21,8 +21,8 @@ def _parameter(text: str) -> tuple[str, object]:
 
 def _all_force_localities(out_root: Path) -> list[Path]:
     """Synthetic data for every force in the registry (generated once, then reused)."""
-    from pplib.forces import all_forces
-    from pplib.synth import generate_locality
+    from pplib.reference.forces import all_forces
+    from sample.generate import generate_locality
     folders = []
     for force in all_forces():
         folder = out_root / "_synthetic" / force.slug
@@ -33,7 +33,8 @@ def _all_force_localities(out_root: Path) -> list[Path]:
 
 
 def _cmd_build(args) -> int:
-    from pplib.build import EDITIONS, SECTIONS, build
+    from pplib.build.batch import build
+    from pplib.registry import EDITIONS, SECTIONS
     if args.scheduler and args.engine != "dask":
         raise SystemExit("--scheduler is for --engine dask")
     out_root = Path(args.out)
@@ -57,14 +58,14 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_generate_sample(args) -> int:
-    from pplib.synth import SAMPLE_SLUGS, generate_sample
+    from sample.generate import SAMPLE_SLUGS, generate_sample
     for path in generate_sample(args.force or SAMPLE_SLUGS, Path(args.out)):
         print(path)
     return 0
 
 
 def _cmd_import_reference(args) -> int:
-    from pplib.reference import import_reference
+    from pplib.reference.published import import_reference
     for path in import_reference(Path(args.shared)):
         print(path)
     return 0
@@ -72,7 +73,7 @@ def _cmd_import_reference(args) -> int:
 
 def _cmd_data_dictionary(args) -> int:
     from pplib.readme import update_data_dictionary
-    from pplib.schemas import data_dictionary_markdown
+    from pplib.records.schemas import data_dictionary_markdown
     if args.update_readme:
         update_data_dictionary()
     else:

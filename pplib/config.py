@@ -13,8 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pplib.forces import force_by_code
-from pplib.schemas import SCHEMAS
+from pplib.records.schemas import SCHEMAS
+from pplib.reference.forces import force_by_code
 
 
 class ConfigError(ValueError):

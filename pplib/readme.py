@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from pplib.paths import PROJECT_ROOT
-from pplib.schemas import data_dictionary_markdown
+from pplib.records.schemas import data_dictionary_markdown
 
 README = PROJECT_ROOT / "README.md"
 START, END = "<!-- data-dictionary:start -->", "<!-- data-dictionary:end -->"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pplib import build as build_module
-from pplib.build import build
+from pplib.build import execute, locality, outputs, stamps
+from pplib.build.batch import build
 from pplib.cli import main
 from pplib.paths import LOCALITIES_DIR
 
@@ -61,9 +61,9 @@ def test_cli_exits_non_zero_with_a_summary_when_a_locality_fails(two_localities,
 
 
 def test_rebuild_only_what_failed_or_changed(two_localities, tmp_path, monkeypatch):
-    monkeypatch.setattr(build_module, "_code_and_reference_hash", lambda: "fixed")  # code unchanged between runs
+    monkeypatch.setattr(stamps, "_code_and_reference_hash", lambda: "fixed")  # code unchanged between runs
     flaky, healthy = two_localities
-    real_run_section = build_module.run_section
+    real_run_section = execute.run_section
 
     def crash_once(locality_dir, section, *args, **kwargs):
         if Path(locality_dir).name == flaky.name and section == "local_picture":
@@ -71,10 +71,10 @@ def test_rebuild_only_what_failed_or_changed(two_localities, tmp_path, monkeypat
         return real_run_section(locality_dir, section, *args, **kwargs)
 
     out = tmp_path / "out"
-    monkeypatch.setattr(build_module, "run_section", crash_once)
+    monkeypatch.setattr(locality, "run_section", crash_once)
     first = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
     assert first[flaky.name].status == "failed" and first[flaky.name].failed_section == "local_picture"
-    monkeypatch.setattr(build_module, "run_section", real_run_section)
+    monkeypatch.setattr(locality, "run_section", real_run_section)
     second = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
     assert second[healthy.name].status == "up to date" and second[healthy.name].built == []
     assert second[flaky.name].built == ["local_picture"] and second[flaky.name].skipped == ["national_picture"]
@@ -108,21 +108,21 @@ def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
             raise RuntimeError("Kernel didn't respond in 60 seconds")
         return args[0]  # papermill returns the executed notebook
 
-    monkeypatch.setattr(build_module.papermill, "execute_notebook", flaky)
-    monkeypatch.setattr(build_module.time, "sleep", lambda s: None)
-    notebook = build_module.section_notebook("introduction")
-    executed = build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
+    monkeypatch.setattr(execute.papermill, "execute_notebook", flaky)
+    monkeypatch.setattr(execute.time, "sleep", lambda s: None)
+    notebook = outputs.section_notebook("introduction")
+    executed = execute._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
     assert len(calls) == 3
-    assert build_module.RESET_TAG not in [c.id for c in executed.cells]  # the build's own cell is dropped
+    assert execute.RESET_TAG not in [c.id for c in executed.cells]  # the build's own cell is dropped
     assert (tmp_path / "y.ipynb").exists()
-    monkeypatch.setattr(build_module.papermill, "execute_notebook",
+    monkeypatch.setattr(execute.papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(ValueError("a real bug")))
     with pytest.raises(ValueError, match="a real bug"):
-        build_module._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
+        execute._execute(notebook, tmp_path / "y.ipynb", {}, tmp_path)
 
 
 def test_pdf_option_prints_the_report_with_the_marking_on_every_page(tmp_path):
-    from pplib import browser
+    from pplib.build import pdf as browser
     try:
         browser.find_browser()
     except browser.BrowserMissing as exc:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pplib import boundaries
-from pplib.boundaries import MANIFEST, BoundariesMissing, BoundaryChecksumError
+from pplib.reference import boundaries
+from pplib.reference.boundaries import MANIFEST, BoundariesMissing, BoundaryChecksumError
 
 SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
 PROJECT = Path(__file__).resolve().parents[1]

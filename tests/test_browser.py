@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pplib import browser
-from pplib.browser import BrowserError, BrowserMissing, find_browser, html_to_pdf, offline_check
+from pplib.build import pdf as browser
+from pplib.build.pdf import BrowserError, BrowserMissing, find_browser, html_to_pdf, offline_check
 
 MARKING = "OFFICIAL-SENSITIVE"
 
@@ -27,15 +27,16 @@ def _browser_or_skip() -> Path:
 def real_page(tmp_path_factory) -> Path:
     """A real report section, built by papermill and nbconvert exactly as `pplib build` does."""
     _browser_or_skip()
-    from pplib.build import run_section
+    from pplib.build.execute import run_section
     from pplib.paths import LOCALITIES_DIR
     result = run_section(LOCALITIES_DIR / "dyfed-powys", "local_picture", tmp_path_factory.mktemp("built"))
     return result.html
 
 
 def _chart_png() -> str:
-    from pplib import charts
     import pandas as pd
+
+    from pplib.figures import charts
     fig = charts.bar(pd.DataFrame({"type": ["labour", "criminal", "sexual"], "crimes": [12, 30, 7]}),
                      "type", "crimes", "Recorded crimes by type", "Count of crimes. Source: test.")
     buffer = io.BytesIO()
@@ -46,7 +47,7 @@ def _chart_png() -> str:
 @pytest.fixture(scope="module")
 def long_page(tmp_path_factory) -> Path:
     """A page long enough for several printed pages, through the report's own template (no kernel)."""
-    from pplib.build import export_html
+    from pplib.build.html import export_html
     png = _chart_png()
     nb = nbformat.v4.new_notebook()
     for part in range(1, 7):
@@ -115,7 +116,7 @@ def test_windows_install_folders_include_edge_and_chrome(monkeypatch):
 
 
 def test_importing_the_module_loads_no_browser_library():
-    code = "import sys, pplib.browser; sys.exit('playwright' in sys.modules)"
+    code = "import sys, pplib.build.pdf; sys.exit('playwright' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

@@ -6,19 +6,23 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from pplib import analyse, national
-from pplib.build import SECTIONS, build, build_locality, run_section
-from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-
 from factories import crime, make_locality
+
+from pplib.build.batch import build
+from pplib.build.execute import run_section
+from pplib.build.locality import build_locality
+from pplib.config import load_locality
+from pplib.measures import counts, national, wording
+from pplib.records.dataset import load_locality_data
+from pplib.registry import SECTIONS
+from pplib.report import findings
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Every section of every sample locality, internal edition: {(slug, section): html file}."""
     from conftest import SAMPLE_SLUGS
+
     from pplib.paths import LOCALITIES_DIR
     out = tmp_path_factory.mktemp("outputs")
     results = build([LOCALITIES_DIR / slug for slug in SAMPLE_SLUGS], SECTIONS, out, editions=("internal",), jobs=2)
@@ -44,15 +48,15 @@ def _html(built, slug, section):
 def test_local_picture_holds_locality_name_and_numbers_computed_from_data(built, sample_locality):
     text = _text(_html(built, sample_locality.name, "local_picture"))
     data = load_locality_data(load_locality(sample_locality))
-    counts = analyse.headline_counts(data)
+    headline = counts.headline_counts(data)
     assert f"{data.locality.name}: 5.2 Local picture" in text
-    assert f"{counts['crimes']:,} modern slavery crimes were recorded" in text
-    assert f"{counts['victims']:,} victims" in text
+    assert f"{headline['crimes']:,} modern slavery crimes were recorded" in text
+    assert f"{headline['victims']:,} victims" in text
     assert "SYNTHETIC DATA" in text
-    top_type = analyse.crimes_by_type(data).sort_values("crimes", ascending=False).iloc[0]
+    top_type = counts.crimes_by_type(data).sort_values("crimes", ascending=False).iloc[0]
     assert re.search(rf"{top_type['primary_type']}\s+{top_type['crimes']}\s", text)
-    for exploitation_type in analyse.types_present(data):
-        assert analyse.type_bullets(data, exploitation_type)[0] in text
+    for exploitation_type in counts.types_present(data):
+        assert findings.type_bullets(data, exploitation_type)[0] in text
     assert f"{data.locality.force.force_name} made " in text and "per 100,000 population (95% CI" in text
 
 
@@ -144,11 +148,11 @@ def test_mapping_draws_choropleths_with_the_shared_boundaries(built, sample_loca
 
 
 def test_in_focus_covers_each_evident_type(built, sample_locality):
-    from pplib import focus
+    from pplib.measures import focus
     text = _text(_html(built, sample_locality.name, "in_focus"))
     data = load_locality_data(load_locality(sample_locality))
     for exploitation_type in focus.ranked_types(data):
-        title = analyse.type_label(exploitation_type).capitalize()
+        title = wording.type_label(exploitation_type).capitalize()
         assert f"{title}: modus operandi themes" in text or "has a description" in text
         assert f"{title}: recorded crimes by district" in text
     assert "County lines: flagged crimes by year" in text
@@ -175,7 +179,7 @@ def test_the_faster_export_makes_the_same_page_as_nbconvert_would(built):
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from pplib.build import TEMPLATES, _exporter
+    from pplib.build.html import TEMPLATES, _exporter
     stock = HTMLExporter(template_name="profile", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
                          exclude_input_prompt=True, exclude_output_prompt=True)
     for section in SECTIONS:
@@ -187,7 +191,7 @@ def test_the_faster_export_makes_the_same_page_as_nbconvert_would(built):
 
 
 def test_images_without_alt_text_are_given_nbconvert_s_placeholder():
-    from pplib.build import _accessible
+    from pplib.build.html import _accessible
 
     class Log:
         warnings = []

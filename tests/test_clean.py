@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pplib import clean
+from pplib.records import clean
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -1,9 +1,8 @@
 import math
 
-import pandas as pd
 import pytest
 
-from pplib import compare
+from pplib.measures import compare
 
 
 def test_byar_interval_matches_hand_computation():

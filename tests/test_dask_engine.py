@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pplib.build import build
+from pplib.build.batch import build
 from pplib.cli import main
 from pplib.paths import LOCALITIES_DIR
 

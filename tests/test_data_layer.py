@@ -1,14 +1,12 @@
 """Each kind of bad input gives a clear error or a ledger entry; nothing is lost."""
 import logging
 
-import pandas as pd
 import pytest
+from factories import crime, make_locality, victim, write_csv
 
 from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-from pplib.load import SourceError, load_source
-
-from factories import crime, make_locality, victim, write_csv
+from pplib.records.dataset import load_locality_data
+from pplib.records.load import SourceError, load_source
 
 
 def _data(folder):
@@ -172,7 +170,7 @@ def test_csv_grid_matches_the_csv_module_row_for_row():
     import csv
     import io
 
-    from pplib.load import _csv_grid
+    from pplib.records.load import _csv_grid
     text = ('Modern slavery crimes export\r\n\r\nCrime Reference,Offence,Notes,Nationality\r\n'
             'A1,"Forced labour, car wash","He said ""no""",Côte d’Ivoire\r\n'
             'A2,Sexual exploitation,"line one\r\nline two",\r\n'

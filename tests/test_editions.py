@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pplib.build import SECTIONS, build
+from pplib.build.batch import build
 from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-from pplib.paths import LOCALITIES_DIR
 from pplib.disclosure.audit import audit_folder
-from pplib.notebook import Section
-from pplib.schemas import SCHEMAS
+from pplib.paths import LOCALITIES_DIR
+from pplib.records.dataset import load_locality_data
+from pplib.records.schemas import SCHEMAS
+from pplib.registry import SECTIONS
+from pplib.report.section import Section
 
 SLUGS = ("nottinghamshire", "greater-manchester", "dyfed-powys")
 MARKER = "[c]"
@@ -138,7 +139,7 @@ def test_published_national_figures_are_not_suppressed(partner):
 
 
 def test_partner_report_is_marked_and_renders_offline(partner, tmp_path):
-    from pplib import browser
+    from pplib.build import pdf as browser
     try:
         browser.find_browser()
     except browser.BrowserMissing as exc:

@@ -1,9 +1,9 @@
 """The explorer's controls drive its outputs, through the same functions as the report."""
 import pytest
 
-from pplib import analyse, maps
-from pplib.explore import ALL_TYPES, Explorer, cached_data, select
+from pplib.measures import areas, counts
 from pplib.paths import LOCALITIES_DIR
+from pplib.report.explore import ALL_TYPES, Explorer, cached_data, select
 
 
 @pytest.fixture
@@ -15,22 +15,22 @@ def test_starts_on_the_given_locality_with_all_its_quarters_and_types(explorer):
     data = cached_data(LOCALITIES_DIR / "dyfed-powys")
     assert explorer.locality.label == "dyfed-powys"
     assert explorer.period.value == ("2021-Q1", "2023-Q4")
-    assert list(explorer.exploitation_type.options) == [ALL_TYPES, *analyse.types_present(data)]
-    expected = analyse.profile(data.victims, "age_group")
+    assert list(explorer.exploitation_type.options) == [ALL_TYPES, *counts.types_present(data)]
+    expected = counts.profile(data.victims, "age_group")
     assert explorer.table.equals(expected)
 
 
 def test_type_breakdown_and_period_change_the_outputs(explorer):
     data = cached_data(LOCALITIES_DIR / "dyfed-powys")
     explorer.exploitation_type.value = "labour"
-    labour_victims = analyse.of_type(data.victims, "labour")
-    assert explorer.table.equals(analyse.profile(labour_victims, "age_group"))
+    labour_victims = counts.of_type(data.victims, "labour")
+    assert explorer.table.equals(counts.profile(labour_victims, "age_group"))
     explorer.breakdown.value = "sex (suspects)"
-    assert explorer.table.equals(analyse.profile(analyse.of_type(data.suspects, "labour"), "sex"))
+    assert explorer.table.equals(counts.profile(counts.of_type(data.suspects, "labour"), "sex"))
     explorer.breakdown.value = "area (crimes by district)"
     explorer.period.value = ("2022-Q1", "2022-Q4")
     crimes = data.crimes[(data.crimes["primary_type"] == "labour") & data.crimes["quarter"].between("2022-Q1", "2022-Q4")]
-    expected, _ = maps.area_counts(crimes, "lad", data.locality.force_code)
+    expected, _ = areas.area_counts(crimes, "lad", data.locality.force_code)
     assert explorer.table["count"].tolist() == expected["count"].tolist()
     assert f"<b>{explorer.table['count'].sum():,}</b> crimes selected" in explorer.status.value
     explorer.breakdown.value = "quarter (crimes)"
@@ -43,7 +43,7 @@ def test_changing_locality_resets_the_controls(explorer):
     explorer.locality.value = LOCALITIES_DIR / "nottinghamshire"
     assert explorer.exploitation_type.value == ALL_TYPES
     data = cached_data(LOCALITIES_DIR / "nottinghamshire")
-    assert explorer.table.equals(analyse.profile(data.victims, "age_group"))
+    assert explorer.table.equals(counts.profile(data.victims, "age_group"))
 
 
 def test_outputs_are_drawn_and_follow_the_controls(explorer, monkeypatch, tmp_path):

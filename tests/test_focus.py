@@ -3,12 +3,11 @@ import logging
 
 import pandas as pd
 import pytest
-
-from pplib import focus, partnership
-from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-
 from factories import crime, make_locality, victim
+
+from pplib.config import load_locality
+from pplib.measures import focus, quality
+from pplib.records.dataset import load_locality_data
 
 
 @pytest.fixture
@@ -107,4 +106,4 @@ def test_partner_items_case_studies_and_further_data_on_the_sample(nottinghamshi
         internal, partner = (focus.further_data(data, exploitation_type, partner=p) for p in (False, True))
         assert len(internal) == len(partner)
         thin = [line for line in partner if "filled in for only" in line]
-        assert all(any(band in line for _, band in partnership.BANDS) for line in thin)
+        assert all(any(band in line for _, band in quality.BANDS) for line in thin)

@@ -1,9 +1,8 @@
-import pandas as pd
-
-from pplib.forces import all_forces, england_and_wales, force_by_code, force_by_slug
-from pplib.reference import force_referrals
 
 import pytest
+
+from pplib.reference.forces import all_forces, england_and_wales, force_by_code, force_by_slug
+from pplib.reference.published import force_referrals
 
 
 def test_registry_has_43_territorial_forces_of_england_and_wales():

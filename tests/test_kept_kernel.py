@@ -5,7 +5,7 @@ import nbformat
 import papermill
 import pytest
 
-from pplib import build as build_module
+from pplib.build import execute
 
 
 def _notebook(path, *sources):
@@ -31,18 +31,18 @@ def test_notebooks_share_the_kernel_and_its_client_but_never_their_variables(tmp
     second = _notebook(tmp_path / "second.ipynb", REPORT)
     (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
     monkeypatch.setenv("PPLIB_TEST_SETTING", "before")
-    a = _report(build_module._execute(first, tmp_path / "a.ipynb", {"label": "A"}, tmp_path / "one"))
-    client = build_module._kept().client
+    a = _report(execute._execute(first, tmp_path / "a.ipynb", {"label": "A"}, tmp_path / "one"))
+    client = execute._kept().client
     monkeypatch.setenv("PPLIB_TEST_SETTING", "after")  # a setting changed between notebooks reaches the kernel
-    b = _report(build_module._execute(second, tmp_path / "b.ipynb", {"label": "B"}, tmp_path / "two"))
+    b = _report(execute._execute(second, tmp_path / "b.ipynb", {"label": "B"}, tmp_path / "two"))
     assert a["pid"] == b["pid"]  # one kernel
-    assert build_module._kept().client is client and client is not None  # one connection to it
+    assert execute._kept().client is client and client is not None  # one connection to it
     assert (a["label"], b["label"]) == ("A", "B")
     assert a["leftover"] and not b["leftover"]  # the namespace is emptied between notebooks
     assert (a["cwd"], b["cwd"]) == (str(tmp_path / "one"), str(tmp_path / "two"))
     assert (a["setting"], b["setting"]) == ("before", "after")
     written = nbformat.read(tmp_path / "b.ipynb", as_version=4)  # the executed notebook, written once at the end
-    assert build_module.RESET_TAG not in [c.id for c in written.cells]
+    assert execute.RESET_TAG not in [c.id for c in written.cells]
     assert json.loads(written.cells[-1].outputs[0]["text"]) == b
 
 
@@ -50,8 +50,8 @@ def test_a_failing_cell_keeps_the_kernel_for_the_next_notebook(tmp_path):
     failing = _notebook(tmp_path / "failing.ipynb", "raise ValueError('a bad cell')")
     healthy = _notebook(tmp_path / "healthy.ipynb", REPORT)
     with pytest.raises(papermill.PapermillExecutionError, match="a bad cell"):
-        build_module._execute(failing, tmp_path / "f.ipynb", {}, tmp_path)
+        execute._execute(failing, tmp_path / "f.ipynb", {}, tmp_path)
     assert "a bad cell" in (tmp_path / "f.ipynb").read_text(encoding="utf-8")  # the failed run is kept to read
-    client = build_module._kept().client
-    assert _report(build_module._execute(healthy, tmp_path / "h.ipynb", {}, tmp_path))["label"] == "default"
-    assert build_module._kept().client is client
+    client = execute._kept().client
+    assert _report(execute._execute(healthy, tmp_path / "h.ipynb", {}, tmp_path))["label"] == "default"
+    assert execute._kept().client is client

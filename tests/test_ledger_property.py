@@ -3,13 +3,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from factories import crime, make_locality, victim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-
-from factories import crime, make_locality, victim
+from pplib.records.dataset import load_locality_data
 
 refs = st.sampled_from(["A1", "A2", "A3", "", "B7"])
 dates = st.sampled_from(["01/06/2022", "2022-02-30", "", "3/4/21", "44654", "01/01/2019", "nonsense"])

@@ -6,13 +6,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pytest
 
 from pplib.disclosure.plan import Ledger
 from pplib.disclosure.tables import protect as protect_table
-import pytest
-
-from pplib import boundaries, maps
-from pplib.forces import england_and_wales, force_by_code
+from pplib.figures import maps
+from pplib.measures import areas
+from pplib.reference import boundaries
+from pplib.reference.forces import england_and_wales, force_by_code
 
 SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
 NOTTS, GMP, CUMBRIA = "E23000019", "E23000005", "E23000002"
@@ -63,8 +64,8 @@ def _flat(text: str) -> str:
 def test_districts_join_with_every_row_in_the_table_or_unmatched():
     frame = _records(lad_code=[NOTTINGHAM, NOTTINGHAM, NOTTINGHAM, MANSFIELD, " e07000174 ", None, "", pd.NA,
                                "XYZ", "E08000003", "E08000003"])
-    table, unmatched = maps.area_counts(frame, "lad", NOTTS)
-    assert len(table) == 8 and set(table["area_code"]) == set(maps.force_areas("lad", NOTTS)["area_code"])
+    table, unmatched = areas.area_counts(frame, "lad", NOTTS)
+    assert len(table) == 8 and set(table["area_code"]) == set(areas.force_areas("lad", NOTTS)["area_code"])
     counts = table.set_index("area_code")["count"]
     assert counts[NOTTINGHAM] == 3 and counts[MANSFIELD] == 2 and counts.drop([NOTTINGHAM, MANSFIELD]).eq(0).all()
     reasons = unmatched.set_index("reason")["count"].to_dict()
@@ -78,7 +79,7 @@ def test_districts_join_with_every_row_in_the_table_or_unmatched():
 
 def test_district_rates_by_hand():
     frame = _records(lad_code=[NOTTINGHAM] * 3 + [MANSFIELD])
-    table, _ = maps.area_counts(frame, "lad", NOTTS)
+    table, _ = areas.area_counts(frame, "lad", NOTTS)
     row = table.set_index("area_code").loc[NOTTINGHAM]
     assert row["population"] == 329276
     assert row["rate_per_100k"] == pytest.approx(3 * 100_000 / 329276)
@@ -87,12 +88,12 @@ def test_district_rates_by_hand():
 
 def test_partnerships_sum_their_districts_and_split_districts_follow_the_documented_rule():
     frame = _records(lad_code=["E07000172", "E07000173", "E07000176", NOTTINGHAM])
-    table, unmatched = maps.area_counts(frame, "csp", NOTTS)
+    table, unmatched = areas.area_counts(frame, "csp", NOTTS)
     south = table.set_index("area_name").loc["South Nottinghamshire"]
     assert south["count"] == 3 and south["population"] == 113172 + 118563 + 123854
     assert unmatched.empty
 
-    cumbria, _ = maps.area_counts(_records(lad_code=["E06000063", "E06000064", "E06000064"]), "csp", CUMBRIA)
+    cumbria, _ = areas.area_counts(_records(lad_code=["E06000063", "E06000064", "E06000064"]), "csp", CUMBRIA)
     by_code = cumbria.set_index("area_code")
     # Cumberland is split across Allerdale, Carlisle and Copeland: counted in the lowest code, Allerdale.
     assert set(by_code.index) == {"E22000031", "E22000032"}
@@ -103,7 +104,7 @@ def test_partnerships_sum_their_districts_and_split_districts_follow_the_documen
 def test_messy_postcode_districts_are_read_or_reported():
     frame = _records(postcode_district=["NG7", "ng7 ", " NG 7", "NG7 1AB", "NG", "DN22", "S80", "M1", "XX1",
                                         "N/A", None, "  "])
-    table, unmatched = maps.area_counts(frame, "postcode_area", NOTTS)
+    table, unmatched = areas.area_counts(frame, "postcode_area", NOTTS)
     assert table.set_index("area_code")["count"].to_dict() == {"DN": 1, "NG": 5}
     assert table["rate_per_100k"].isna().all() and "no population" in table.attrs["rate_note"]
     reasons = unmatched.set_index("reason")["count"].to_dict()
@@ -118,7 +119,7 @@ def test_messy_postcode_districts_are_read_or_reported():
 
 
 def test_a_missing_column_puts_every_row_in_unmatched():
-    table, unmatched = maps.area_counts(_records(lad_code=[NOTTINGHAM, None]), "postcode_area", NOTTS)
+    table, unmatched = areas.area_counts(_records(lad_code=[NOTTINGHAM, None]), "postcode_area", NOTTS)
     assert table["count"].sum() == 0
     assert unmatched.to_dict("records") == [
         {"kind": "missing", "reason": "no postcode_district column in the data", "count": 2}]
@@ -128,18 +129,18 @@ def test_small_counts_are_suppressed_with_a_second_area_so_they_cannot_be_recove
     frame = _records(lad_code=[NOTTINGHAM] * 9 + [MANSFIELD] * 3 + ["E07000170"] * 6 + ["E07000171"] * 7
                      + ["E07000172"] * 8 + ["E07000173"] * 10 + ["E07000175"] * 11 + ["E07000176"] * 12)
     frame.attrs["measure"] = "crimes"
-    table, _ = maps.area_counts(frame, "lad", NOTTS)
+    table, _ = areas.area_counts(frame, "lad", NOTTS)
     ledger = Ledger(5, 10)
     ledger.domains.add("crimes", "lad", table.attrs["cells"]["domains"]["lad"])
     # the report's sentences give the total and the records not on the map
-    ledger.decide("text", {"crimes": len(frame), f"crimes|lad={maps.NOT_PLACED}": 0})
+    ledger.decide("text", {"crimes": len(frame), f"crimes|lad={areas.NOT_PLACED}": 0})
     shown, cells_shown, ratios = protect_table(ledger, "districts", table, table.attrs["cells"], None)
-    hidden = set(shown.loc[maps.withheld(shown), "area_code"])
+    hidden = set(shown.loc[areas.withheld(shown), "area_code"])
     assert hidden == {MANSFIELD, "E07000170"}  # 3 is below 5; 6 is the next smallest
     assert shown.set_index("area_code").loc[list(hidden), "rate_per_100k"].isna().all()
     assert shown.set_index("area_code").loc[NOTTINGHAM, "count"] == 9
     assert {c["key"] for c in cells_shown} >= {f"crimes|lad={MANSFIELD}", f"crimes|lad={NOTTINGHAM}"}
-    assert maps.NOT_PLACED in ledger.domains.dims["crimes"]["lad"].values
+    assert areas.NOT_PLACED in ledger.domains.dims["crimes"]["lad"].values
     assert all(r["denominator"] > 0 for r in ratios)  # rates are shares of published populations
 
 
@@ -151,7 +152,7 @@ GLASGOW, EDINBURGH, BELFAST = "S12000049", "S12000036", "N09000003"
 
 def test_scotland_and_northern_ireland_place_records_on_their_districts():
     frame = _records(lad_code=[GLASGOW] * 3 + [EDINBURGH, BELFAST, NOTTINGHAM, None])
-    table, unmatched = maps.area_counts(frame, "lad", SCOTLAND)
+    table, unmatched = areas.area_counts(frame, "lad", SCOTLAND)
     assert len(table) == 32 and table["area_code"].str.startswith("S12").all()
     counts = table.set_index("area_code")["count"]
     assert counts[GLASGOW] == 3 and counts[EDINBURGH] == 1 and counts.sum() == 4
@@ -165,7 +166,7 @@ def test_scotland_and_northern_ireland_place_records_on_their_districts():
         "no area recorded": 1,
     }
 
-    table, unmatched = maps.area_counts(frame, "lad", NORTHERN_IRELAND)
+    table, unmatched = areas.area_counts(frame, "lad", NORTHERN_IRELAND)
     assert len(table) == 11 and table["area_code"].str.startswith("N09").all()
     assert table.set_index("area_code")["count"].to_dict()[BELFAST] == 1 and table["count"].sum() == 1
     assert table["count"].sum() + unmatched["count"].sum() == len(frame)
@@ -174,24 +175,24 @@ def test_scotland_and_northern_ireland_place_records_on_their_districts():
 @pytest.mark.parametrize("force_code", [SCOTLAND, NORTHERN_IRELAND])
 def test_no_partnerships_outside_england_and_wales_gives_an_empty_table_with_a_note(force_code):
     frame = _records(lad_code=[GLASGOW, BELFAST, None])
-    table, unmatched = maps.area_counts(frame, "csp", force_code)
+    table, unmatched = areas.area_counts(frame, "csp", force_code)
     assert table.empty
     assert list(table.columns) == ["area_code", "area_name", "count", "population", "rate_per_100k", "note"]
     assert "only in England and Wales" in table.attrs["note"]
     assert "district table" in table.attrs["note"]
     assert table["count"].sum() + unmatched["count"].sum() == len(frame)
-    assert (unmatched["kind"] == maps.NO_AREA).sum() == 1  # its own district, with no partnership
+    assert (unmatched["kind"] == areas.NO_AREA).sum() == 1  # its own district, with no partnership
     assert "no community safety partnerships" in " ".join(unmatched["reason"])
 
 
 def test_postcode_areas_in_scotland_but_none_in_northern_ireland():
     frame = _records(postcode_district=["G1", "EH1 1AA", "KY7", "BT1", "NG7", None])
-    table, unmatched = maps.area_counts(frame, "postcode_area", SCOTLAND)
+    table, unmatched = areas.area_counts(frame, "postcode_area", SCOTLAND)
     assert {"G", "EH", "KY", "AB", "ZE"} <= set(table["area_code"])
     assert table.set_index("area_code")["count"][["G", "EH", "KY"]].tolist() == [1, 1, 1]
     assert unmatched["count"].sum() == 3
 
-    table, unmatched = maps.area_counts(frame, "postcode_area", NORTHERN_IRELAND)
+    table, unmatched = areas.area_counts(frame, "postcode_area", NORTHERN_IRELAND)
     assert table.empty and "Great Britain only" in table.attrs["note"]
     reasons = unmatched.set_index("reason")["count"].to_dict()
     assert reasons["BT (Northern Ireland) has no postcode area boundary in the data"] == 1
@@ -199,24 +200,24 @@ def test_postcode_areas_in_scotland_but_none_in_northern_ireland():
 
 
 def test_btp_area_is_every_district_of_great_britain():
-    lads = maps.force_areas("lad", BTP)
+    lads = areas.force_areas("lad", BTP)
     assert len(lads) == 350 and set(lads["area_code"].str[0]) == {"E", "W", "S"}
     assert "railways" in lads.attrs["note"]
     frame = _records(lad_code=[NOTTINGHAM, GLASGOW, "W06000015", BELFAST])
-    table, unmatched = maps.area_counts(frame, "lad", BTP)
+    table, unmatched = areas.area_counts(frame, "lad", BTP)
     assert table["count"].sum() == 3
     assert unmatched.to_dict("records") == [
         {"kind": "outside force", "reason": "N09000003 (Belfast) is in Northern Ireland, outside this force",
          "count": 1}]
-    partnerships, unplaced = maps.area_counts(frame, "csp", BTP)
-    assert partnerships["count"].sum() == 2 and (unplaced["kind"] == maps.NO_AREA).sum() == 1
+    partnerships, unplaced = areas.area_counts(frame, "csp", BTP)
+    assert partnerships["count"].sum() == 2 and (unplaced["kind"] == areas.NO_AREA).sum() == 1
     assert "Scotland" in partnerships.attrs["note"]
-    postcodes = maps.force_areas("postcode_area", BTP)
-    assert set(postcodes["area_code"]) == maps.UK_POSTCODE_AREAS - {"BT"}
+    postcodes = areas.force_areas("postcode_area", BTP)
+    assert set(postcodes["area_code"]) == areas.UK_POSTCODE_AREAS - {"BT"}
 
 
 def test_district_codes_and_names_of_scotland_and_northern_ireland_are_known():
-    from pplib import clean
+    from pplib.records import clean
 
     assert clean.lad_code("Fife") == "S12000047" and clean.lad_code(" glasgow city ") == GLASGOW
     assert clean.lad_code("Belfast") == BELFAST and clean.is_known_lad("n09000011")
@@ -225,11 +226,11 @@ def test_district_codes_and_names_of_scotland_and_northern_ireland_are_known():
 
 def test_scottish_district_and_postcode_maps_draw_with_the_force_outlined(geo):
     frame = _records(lad_code=[GLASGOW] * 6 + [EDINBURGH] * 2, postcode_district=["G1"] * 6 + ["EH1"] * 2)
-    table, _ = maps.area_counts(frame, "lad", SCOTLAND)
+    table, _ = areas.area_counts(frame, "lad", SCOTLAND)
     _withhold(table, EDINBURGH)
     fig = maps.choropleth(table, "lad", "count", "Crimes by council area", "Counted: crimes.")
     assert len(fig.axes[0].collections) >= 2  # shown and withheld areas
-    table, _ = maps.area_counts(frame, "postcode_area", SCOTLAND)
+    table, _ = areas.area_counts(frame, "postcode_area", SCOTLAND)
     fig = maps.choropleth(table, "postcode_area", "count", "Crimes by postcode area", "Counted: crimes.")
     flat = _flat(_texts(fig))
     assert boundaries.layer_info("postcode_area").attribution in flat
@@ -239,7 +240,7 @@ def test_scottish_district_and_postcode_maps_draw_with_the_force_outlined(geo):
 # --- rates and intervals ------------------------------------------------------------
 
 def test_force_rates_cover_england_and_wales_with_intervals():
-    rates = maps.force_rates(period=("2023-Q1", "2023-Q4"))
+    rates = areas.force_rates(period=("2023-Q1", "2023-Q4"))
     assert set(rates["force_code"]) == {f.code for f in england_and_wales()}
     notts = rates.set_index("force_code").loc[NOTTS]
     assert notts["count"] == 22 + 9 + 15 + 13 and notts["quarters"] == 4
@@ -277,7 +278,7 @@ def _withhold(table, code):
 
 def test_choropleth_shows_suppressed_and_no_data_classes_and_attribution(geo, tmp_path):
     frame = _records(lad_code=[NOTTINGHAM] * 20 + [MANSFIELD] * 2 + ["E07000170"] * 9 + ["E07000171"] * 14)
-    table, _ = maps.area_counts(frame, "lad", NOTTS)
+    table, _ = areas.area_counts(frame, "lad", NOTTS)
     _withhold(table, MANSFIELD)
     table.loc[table["area_code"] == "E07000176", "rate_per_100k"] = pd.NA  # e.g. population unknown
     fig = maps.choropleth(table, "lad", "rate_per_100k", "Crimes per 100,000 population by district",
@@ -291,7 +292,7 @@ def test_choropleth_shows_suppressed_and_no_data_classes_and_attribution(geo, tm
 
 
 def test_postcode_area_map_outlines_the_force_and_credits_both_layers(geo):
-    table, _ = maps.area_counts(_records(postcode_district=["NG1", "NG2", "DN22"]), "postcode_area", NOTTS)
+    table, _ = areas.area_counts(_records(postcode_district=["NG1", "NG2", "DN22"]), "postcode_area", NOTTS)
     fig = maps.choropleth(table, "postcode_area", "count", "Crimes by postcode area", "Counted: crimes.")
     flat = _flat(_texts(fig))
     assert boundaries.layer_info("postcode_area").attribution in flat
@@ -301,18 +302,18 @@ def test_postcode_area_map_outlines_the_force_and_credits_both_layers(geo):
 def test_small_multiples_share_one_classification(geo):
     frame = _records(lad_code=[NOTTINGHAM] * 12 + [MANSFIELD] * 6 + [None] * 2,
                      year=[2022] * 10 + [2023] * 10)
-    tables, unmatched = maps.area_counts_by(frame, "year", "lad", NOTTS)
+    tables, unmatched = areas.area_counts_by(frame, "year", "lad", NOTTS)
     fig = maps.small_multiples(tables, "year", "lad", "Crimes by district and year", "Counted: recorded crimes.",
                                ncols=2)
     assert [ax.get_title(loc="left") for ax in fig.axes[:2]] == ["2022", "2023"]
     assert len(fig.legends) == 1
     flat = _flat(_texts(fig))
-    assert maps.unmatched_note(unmatched) == "2 records not on the map (2 no area recorded)."
+    assert areas.unmatched_note(unmatched) == "2 records not on the map (2 no area recorded)."
     assert boundaries.layer_info("lad").attribution in flat
 
 
 def test_national_context_outlines_the_force_and_shows_forces_without_figures(geo):
-    rates = maps.force_rates()
+    rates = areas.force_rates()
     fig = maps.national_context(NOTTS, rates[rates["force_code"] != "E23000034"])
     flat = _flat(_texts(fig))
     assert boundaries.layer_info("pfa").attribution in flat
@@ -323,14 +324,14 @@ def test_national_context_outlines_the_force_and_shows_forces_without_figures(ge
 
 def test_postcode_areas_known_to_the_code_match_the_boundary_layer(geo):
     layer = boundaries.load_layer("postcode_area")
-    assert maps.UK_POSTCODE_AREAS == set(layer["PostArea"]) | {"BT"}
+    assert areas.UK_POSTCODE_AREAS == set(layer["PostArea"]) | {"BT"}
 
 
 # --- without boundaries ---------------------------------------------------------------
 
 def test_tile_grid_renders_without_boundaries(no_boundaries, tmp_path):
     assert not boundaries.available()
-    fig = maps.national_map(NOTTS, maps.force_rates())
+    fig = maps.national_map(NOTTS, areas.force_rates())
     fig.savefig(tmp_path / "tiles.png")
     text = _texts(fig)
     assert "pplib boundaries download" in _flat(text)
@@ -338,7 +339,7 @@ def test_tile_grid_renders_without_boundaries(no_boundaries, tmp_path):
 
 
 def test_tile_layout_has_one_cell_per_force_north_up_wales_west():
-    grid = maps.tile_layout()
+    grid = areas.tile_layout()
     assert len(grid) == 43
     assert not grid.duplicated(["col", "row"]).any() and not grid["abbreviation"].duplicated().any()
     assert set(grid["code"]) == {f.code for f in england_and_wales()}
@@ -354,11 +355,11 @@ def test_a_force_without_a_police_force_area_is_not_claimed_to_be_outlined(geo):
     warning printed into the report, and the caption says so."""
     import warnings
 
-    from pplib.forces import force_by_slug
+    from pplib.reference.forces import force_by_slug
     scotland = force_by_slug("police-scotland")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = maps.national_context(scotland.code, maps.force_rates())
+        fig = maps.national_context(scotland.code, areas.force_rates())
     flat = _flat(_texts(fig))
     assert f"{scotland.name} has no police force area on this map" in flat
     assert f"{scotland.name} is outlined" not in flat

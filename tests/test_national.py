@@ -1,8 +1,7 @@
 """The national picture's numbers and bullets against the published bulletins."""
-import pytest
 
-from pplib import national
-from pplib.reference import national_figures
+from pplib.measures import national
+from pplib.reference.published import national_figures
 
 
 def _published_percent(measure, period):

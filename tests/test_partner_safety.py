@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from factories import crime, make_locality, victim
-from pplib.build import build
+
+from pplib.build.batch import build
 from pplib.disclosure.audit import audit_folder
 
 ALL_SECTIONS = ("executive_summary", "introduction", "local_picture", "mapping", "in_focus", "appendix")

@@ -7,17 +7,18 @@ import re
 import pandas as pd
 import pytest
 import yaml
-
-from pplib import analyse, partnership
-from pplib.build import run_section
-from pplib.config import Disclosure, load_locality
-from pplib.dataset import load_locality_data
-from pplib.disclosure import cells, tables as cell_tables
-from pplib.disclosure.plan import Ledger
-
 from factories import crime, make_locality, victim, write_csv
 
-NR = partnership.NOT_RECORDED
+from pplib.build.execute import run_section
+from pplib.config import load_locality
+from pplib.disclosure import cells
+from pplib.disclosure import tables as cell_tables
+from pplib.disclosure.plan import Ledger
+from pplib.measures import counts, quality, registers
+from pplib.records.dataset import load_locality_data
+from pplib.report import appendix, findings
+
+NR = registers.NOT_RECORDED
 
 
 def partner_number(value, measure, **conditions):
@@ -82,7 +83,7 @@ def frame(rows):
     ("legal/regulatory", "legal and regulatory"), ("Structural", "structural"), ("", NR), (None, NR),
     ("cosmic", NR)])
 def test_levels_are_normalised(written, level):
-    assert partnership.level(written) == level
+    assert registers.level(written) == level
 
 
 @pytest.mark.parametrize("written, function", [
@@ -90,7 +91,7 @@ def test_levels_are_normalised(written, level):
     ("respite/recovery", "respite and recovery"), ("Sustainable resilience", "sustainable resilience"),
     ("hovering", NR), (pd.NA, NR)])
 def test_functions_are_normalised(written, function):
-    assert partnership.function(written) == function
+    assert registers.function(written) == function
 
 
 @pytest.mark.parametrize("written, strands", [
@@ -98,15 +99,15 @@ def test_functions_are_normalised(written, function):
     ("prevent", ("Prevent",)), ("Prevention and protection", ("Prevent", "Protect")), ("", (NR,)),
     ("Proceed", (NR,))])
 def test_four_ps_are_split_and_normalised(written, strands):
-    assert partnership.four_p_strands(written) == strands
+    assert registers.four_p_strands(written) == strands
 
 
 @pytest.mark.parametrize("written, expected", [("H", "High"), ("hi", "High"), ("high", "High"), ("Med", "Medium"),
                                                 ("M", "Medium"), ("Medium", "Medium"), ("lo", "Low"), ("L", "Low"),
                                                 ("", NR), ("urgent", NR)])
 def test_priority_likelihood_and_impact_are_normalised(written, expected):
-    assert partnership.priority(written) == expected
-    assert partnership.likelihood_or_impact(written) == expected
+    assert registers.priority(written) == expected
+    assert registers.likelihood_or_impact(written) == expected
 
 
 @pytest.mark.parametrize("written, expected", [("Not started", "Not started"), ("to do", "Not started"),
@@ -114,15 +115,15 @@ def test_priority_likelihood_and_impact_are_normalised(written, expected):
                                                 ("Completed", "Complete"), ("done", "Complete"), ("", NR),
                                                 ("Green", NR)])
 def test_action_statuses_are_normalised(written, expected):
-    assert partnership.status(written) == expected
+    assert registers.status(written) == expected
 
 
 # --- section 3 ------------------------------------------------------------------------------------
 
 def test_resilience_grid_counts_every_cell_including_zeros_and_not_recorded():
-    grid = partnership.resilience_grid(frame(ASSETS)).set_index("level")
-    assert list(grid.index) == [*partnership.LEVELS, NR]
-    assert list(grid.columns) == [*partnership.FUNCTIONS, NR]
+    grid = registers.resilience_grid(frame(ASSETS)).set_index("level")
+    assert list(grid.index) == [*registers.LEVELS, NR]
+    assert list(grid.columns) == [*registers.FUNCTIONS, NR]
     expected = pd.DataFrame(0, index=grid.index, columns=grid.columns)
     expected.loc["personal", "respite and recovery"] = 1
     expected.loc["legal and regulatory", "discovery"] = 1
@@ -134,31 +135,31 @@ def test_resilience_grid_counts_every_cell_including_zeros_and_not_recorded():
 
 
 def test_resilience_grid_of_no_assets_is_all_zeros():
-    grid = partnership.resilience_grid(frame(ASSETS).iloc[:0])
+    grid = registers.resilience_grid(frame(ASSETS).iloc[:0])
     assert grid.shape == (5, 6) and grid.drop(columns="level").to_numpy().sum() == 0
 
 
 def test_empty_cells_name_the_pairs_without_an_asset():
-    empty = partnership.empty_cells(partnership.resilience_grid(frame(ASSETS)))
+    empty = registers.empty_cells(registers.resilience_grid(frame(ASSETS)))
     assert len(empty) == 16 - 3
     assert "personal level, prevention" in empty and "personal level, respite and recovery" not in empty
 
 
 def test_assets_are_listed_in_grid_order_with_their_cell():
-    table = partnership.assets_in_grid(frame(ASSETS))
+    table = registers.assets_in_grid(frame(ASSETS))
     assert table["asset"].tolist() == ["Safe house", "Schools programme", "Welfare visits", "Coordinator", "Mystery"]
     assert table.set_index("asset").loc["Welfare visits", "4Ps"] == "Pursue / Protect"
     assert table.set_index("asset").loc["Schools programme", "theme"] == "County lines"
 
 
 def test_four_ps_count_an_asset_under_each_strand_it_names():
-    table = partnership.four_ps(frame(ASSETS)).set_index("strand")
+    table = registers.four_ps(frame(ASSETS)).set_index("strand")
     assert table["assets"].to_dict() == {"Pursue": 1, "Prevent": 1, "Protect": 1, "Prepare": 1, NR: 2}
     assert table.loc[NR, "percent of assets"] == 40.0
 
 
 def test_assets_by_type_most_first_not_recorded_last():
-    table = partnership.assets_by_type(frame(ASSETS))
+    table = registers.assets_by_type(frame(ASSETS))
     assert table["type"].tolist() == ["accommodation", "funding", "inspection", "training", NR]
 
 
@@ -169,11 +170,11 @@ def test_assets_by_type_most_first_not_recorded_last():
     ("Low", "High", 3, "Medium"), ("Medium", "Low", 2, "Low"), ("Low", "Low", 1, "Low"),
     (NR, "High", None, "not rated")])
 def test_risk_rating_is_likelihood_times_impact(likelihood, impact, score, rating):
-    assert partnership.risk_rating(likelihood, impact) == (score, rating)
+    assert registers.risk_rating(likelihood, impact) == (score, rating)
 
 
 def test_risk_table_is_ordered_by_rating_with_unrated_last():
-    table = partnership.risk_table(frame(RISKS))
+    table = registers.risk_table(frame(RISKS))
     assert table["risk"].tolist() == ["Exploitation moving online", "Loss of coordinator funding", "Staff turnover",
                                       "NRM backlog", "Unrated"]
     assert table["rating"].tolist() == ["High", "High", "Medium", "Low", "not rated"]
@@ -186,13 +187,13 @@ def test_risk_table_is_ordered_by_rating_with_unrated_last():
 
 
 def test_recommendations_are_high_priority_actions_not_complete():
-    assert partnership.recommendations(frame(ACTIONS)) == [
+    assert registers.recommendations(frame(ACTIONS)) == [
         "Housing Options: Map accommodation (Q1 2024)",
         "Partnership: Agree a data return (timeframe not recorded)"]
 
 
 def test_actions_by_theme_high_priority_first_within_theme():
-    table = partnership.actions_by_theme(frame(ACTIONS))
+    table = registers.actions_by_theme(frame(ACTIONS))
     intelligence = table[table["theme"] == "Intelligence"]
     assert intelligence["action"].tolist() == ["Agree a data return", "Annual profile"]
     assert intelligence["status"].tolist() == [NR, "Complete"]
@@ -201,7 +202,7 @@ def test_actions_by_theme_high_priority_first_within_theme():
 
 
 def test_actions_summary_counts_priority_by_status():
-    table = partnership.actions_summary(frame(ACTIONS)).set_index("priority")
+    table = registers.actions_summary(frame(ACTIONS)).set_index("priority")
     assert table.loc["High"].to_dict() == {"Not started": 0, "In progress": 1, "Complete": 1, NR: 1, "all": 3}
     assert table.loc["Low", "Not started"] == 1 and table["all"].sum() == len(ACTIONS)
 
@@ -226,7 +227,7 @@ def small(tmp_path_factory):
 
 
 def test_data_quality_gaps_from_completeness_missing_sources_rejections_and_staleness(small):
-    gaps = partnership.data_quality_gaps(small)
+    gaps = quality.data_quality_gaps(small)
     assert (gaps["source of the gap"] == "data quality").all() and (gaps["status"] == "Open").all()
     assert gaps["gap"].tolist() == [
         # crimes: 5 rows with data (4 in the period, 1 outside it); columns in schema order
@@ -252,8 +253,8 @@ def test_data_quality_gaps_from_completeness_missing_sources_rejections_and_stal
 
 
 def test_partner_data_quality_gaps_hold_no_counts(small):
-    gaps = partnership.data_quality_gaps(small, partner=True)
-    assert gaps["gap"].tolist() == partnership.data_quality_gaps(small)["gap"].tolist()
+    gaps = quality.data_quality_gaps(small, partner=True)
+    assert gaps["gap"].tolist() == quality.data_quality_gaps(small)["gap"].tolist()
     why = gaps.set_index("gap")["why it matters"]
     assert why["Rows rejected from the police crime records"].startswith(
         "Some rows of crimes.csv could not be used (blank; outside the period); the appendix counts them")
@@ -266,13 +267,13 @@ def test_partner_data_quality_gaps_hold_no_counts(small):
                                                 (80, 100, "80% to 94%"), (79, 100, "50% to 79%"),
                                                 (1, 5, "under 50%"), (0, 0, "no rows")])
 def test_completeness_bands(filled, rows, band):
-    assert partnership.completeness_band(filled, rows) == band
+    assert quality.completeness_band(filled, rows) == band
 
 
 def test_partner_completeness_is_bands_without_counts(small):
-    internal = partnership.completeness_table(small)
+    internal = quality.completeness_table(small)
     assert {"rows", "filled", "percent complete"} <= set(internal.columns)
-    table = partnership.completeness_table(small, partner=True)
+    table = quality.completeness_table(small, partner=True)
     assert list(table.columns) == ["source", "column", "column in file", "supplied", "complete"]
     sector = table.set_index(["source", "column"]).loc[("crimes", "sector"), "complete"]
     assert sector == "under 50%"  # 1 of 5
@@ -281,60 +282,60 @@ def test_partner_completeness_is_bands_without_counts(small):
 
 
 def test_intelligence_gaps_are_open_register_gaps_then_data_quality(small):
-    gaps = partnership.intelligence_gaps(small)
+    gaps = quality.intelligence_gaps(small)
     register = gaps[gaps["source of the gap"] == "partnership register"]
     assert register["gap"].tolist() == ["Survivor outcomes", "County lines across borders"]  # 'Care work' closed
     assert register["status"].tolist() == ["Open", NR]
-    assert len(gaps) == 2 + len(partnership.data_quality_gaps(small))
+    assert len(gaps) == 2 + len(quality.data_quality_gaps(small))
     assert list(gaps.columns) == ["gap", "why it matters", "possible source", "owner", "status", "source of the gap"]
 
 
 def test_themes_most_pressing_first_and_vulnerabilities_matched_by_what_they_say(small):
-    assert partnership.themes(small) == ["Intelligence", "Victim support", "Labour exploitation", "County lines",
+    assert registers.themes(small) == ["Intelligence", "Victim support", "Labour exploitation", "County lines",
                                          "Governance"]
-    found = partnership.assets_and_vulnerabilities(small)
-    assert list(found) == [*partnership.themes(small), partnership.CROSS_CUTTING]
+    found = registers.assets_and_vulnerabilities(small)
+    assert list(found) == [*registers.themes(small), registers.CROSS_CUTTING]
     assert found["Governance"]["assets"]["asset"].tolist() == ["Coordinator", "Mystery"]
     assert found["Governance"]["vulnerabilities"]["vulnerability"].tolist() == ["Loss of coordinator funding"]
     assert found["Victim support"]["vulnerabilities"]["vulnerability"].tolist() == ["Survivor outcomes"]
     assert found["County lines"]["vulnerabilities"]["vulnerability"].tolist() == ["County lines across borders"]
     assert found["Intelligence"]["assets"].empty
-    assert sorted(found[partnership.CROSS_CUTTING]["vulnerabilities"]["vulnerability"]) == [
+    assert sorted(found[registers.CROSS_CUTTING]["vulnerabilities"]["vulnerability"]) == [
         "Exploitation moving online", "NRM backlog", "Staff turnover", "Unrated"]
-    summary = partnership.theme_summary(small).set_index("theme")
+    summary = registers.theme_summary(small).set_index("theme")
     assert summary.loc["Intelligence", ["open actions", "open High priority actions"]].tolist() == [1, 1]
     assert summary.loc["Governance", ["assets", "risks", "open intelligence gaps"]].tolist() == [2, 1, 0]
 
 
 def test_key_insights_reuse_the_sections_bullets_and_count_types(small):
-    from pplib import national
-    lines = partnership.key_insights(small, year=2023, compare_from="2023-Q1", compare_to="2023-Q4")
-    assert lines[:len(analyse.headline_bullets(small))] == analyse.headline_bullets(small)
-    headline = analyse.headline_bullets(small, partner_number)
-    partner = partnership.key_insights(small, partner_number, 2023, "2023-Q1", "2023-Q4", partner=True)
+    from pplib.measures import national
+    lines = findings.key_insights(small, year=2023, compare_from="2023-Q1", compare_to="2023-Q4")
+    assert lines[:len(findings.headline_bullets(small))] == findings.headline_bullets(small)
+    headline = findings.headline_bullets(small, partner_number)
+    partner = findings.key_insights(small, partner_number, 2023, "2023-Q1", "2023-Q4", partner=True)
     assert partner[:len(headline)] == headline
     assert partner[-1] == lines[-1]  # the same gaps, counted
     assert ("Recorded crimes by primary exploitation type: labour exploitation 3 (75%); "
             "criminal exploitation 1 (25%).") in lines
     assert f"Nationally (UK, published NRM statistics): {national.national_bullets(2023)[0]}" in lines
     assert any(line.startswith("Nottinghamshire Police made ") for line in lines)
-    gaps = partnership.intelligence_gaps(small)
+    gaps = quality.intelligence_gaps(small)
     assert lines[-1] == (f"{len(gaps)} intelligence gaps are not yet closed: 2 from the partnership's register "
                          f"and {len(gaps) - 2} shown by the quality of the data (section 1.3).")
-    assert partnership.crimes_by_type_bullet(small, partner_number) == (
+    assert findings.crimes_by_type_bullet(small, partner_number) == (
         "Recorded crimes by primary exploitation type: labour exploitation [c]; criminal exploitation [c].")
     quoted = []
-    partnership.crimes_by_type_bullet(small, lambda v, measure, **c: quoted.append((v, measure, c)) or str(v))
+    findings.crimes_by_type_bullet(small, lambda v, measure, **c: quoted.append((v, measure, c)) or str(v))
     assert quoted == [(4, "crimes", {}), (3, "crimes", {"primary_type": "labour"}),
                       (1, "crimes", {"primary_type": "criminal"})]
     # a shown count whose total is withheld gets no share either
-    shown_parts = partnership.crimes_by_type_bullet(small, lambda v, m, **c: "[c]" if not c else str(v))
+    shown_parts = findings.crimes_by_type_bullet(small, lambda v, m, **c: "[c]" if not c else str(v))
     assert shown_parts == "Recorded crimes by primary exploitation type: labour exploitation 3; criminal exploitation 1."
 
 
 def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_path):
     parameters = {"locality": "/somewhere", "output_dir": "/out", "edition": "internal", "run_id": None}
-    record = partnership.provenance(small, parameters)
+    record = appendix.provenance(small, parameters)
     inputs = record["inputs"].set_index("input")
     base = small.locality.base_dir
     for name, kind in (("crimes.csv", "crimes"), ("victims.csv", "victims"), ("risks.csv", "risks"),
@@ -349,9 +350,9 @@ def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_pat
     assert re.fullmatch(r"[0-9a-f]{16}", run_id)
     # the same inputs and parameters give the same id, wherever they are; other parameters another
     moved = {**parameters, "locality": "/elsewhere", "output_dir": str(tmp_path)}
-    assert partnership.derive_run_id(record["inputs"], moved) == run_id
-    assert partnership.derive_run_id(record["inputs"], {**parameters, "edition": "partner"}) != run_id
-    assert partnership.provenance(small, parameters, run_id="given")["run"]["value"].iloc[0] == "given"
+    assert appendix.derive_run_id(record["inputs"], moved) == run_id
+    assert appendix.derive_run_id(record["inputs"], {**parameters, "edition": "partner"}) != run_id
+    assert appendix.provenance(small, parameters, run_id="given")["run"]["value"].iloc[0] == "given"
     versions = record["versions"].set_index("package")["version"]
     assert {"python", "pplib", "pandas", "numpy", "matplotlib", "geopandas", "papermill", "nbconvert",
             "pandera"} <= set(versions.index)
@@ -365,16 +366,16 @@ def test_earlier_tables_are_read_as_saved_without_the_appendix_own(tmp_path):
     (tables / "captions.csv").write_text("file,table,caption\na.csv,Table A,Caption A\n"
                                          "gone.csv,Gone,Missing file\nappendix_run.csv,Appendix: run,Run\n",
                                          encoding="utf-8")
-    found = partnership.earlier_tables(tmp_path)
+    found = appendix.earlier_tables(tmp_path)
     assert [(name, caption) for name, caption, _ in found] == [("Table A", "Caption A")]
     assert found[0][2].to_dict("records") == [{"area": "NA", "count": "007"}]
-    assert partnership.earlier_tables(tmp_path / "nothing") == []
+    assert appendix.earlier_tables(tmp_path / "nothing") == []
 
 
 def test_ledger_and_problem_summaries_hold_counts_only(small):
-    ledger = partnership.ledger_summary(small).set_index("source")
+    ledger = quality.ledger_summary(small).set_index("source")
     assert ledger.loc["crimes"].to_dict() == {"used": 4, "merged": 0, "rejected": 2, "rows": 6}
-    problems = partnership.problems_summary(small)
+    problems = quality.problems_summary(small)
     assert list(problems.columns) == ["source", "column", "severity", "invalid values"]
     spec = problems.attrs["cells"]
     assert spec["measure"] == "invalid_values" and spec["additive"] == {"column": False, "severity": False}
@@ -392,20 +393,20 @@ def test_tables_of_rows_name_the_same_cells_and_are_protected_as_one(small):
     """Rows read per source are one cell wherever shown (introduction, appendix, input files); used, merged and
     rejected add up to it, so a withheld part is not given away by the others."""
     ledger = Ledger(threshold=5, group_threshold=1)
-    sources, _, _ = _protected(partnership.sources_with_periods(small), ledger)
-    appendix, appendix_cells, _ = _protected(partnership.ledger_summary(small), ledger)
-    inputs, input_cells, _ = _protected(partnership.input_files(small), ledger)
+    sources, _, _ = _protected(quality.sources_with_periods(small), ledger)
+    summary, summary_cells, _ = _protected(quality.ledger_summary(small), ledger)
+    inputs, input_cells, _ = _protected(appendix.input_files(small), ledger)
     key = cells.key("rows", {"source": "crimes"})
-    assert {"row": 0, "column": "rows", "key": key} in appendix_cells
+    assert {"row": 0, "column": "rows", "key": key} in summary_cells
     assert any(c["key"] == key and c["column"] == "rows read" for c in input_cells)
-    crimes = appendix.set_index("source").loc["crimes"]
+    crimes = summary.set_index("source").loc["crimes"]
     assert crimes["rows"] == 6 and pd.isna(crimes["rejected"])  # 2 rejected: withheld
     assert pd.isna(crimes["merged"]) or pd.isna(crimes["used"])  # and another part, else 6 - 4 - 0 gives it
     row = sources.set_index("source").loc["crimes"]
     assert [pd.isna(row[c]) for c in ("used", "merged", "rejected")] == [pd.isna(crimes[c]) for c in
                                                                          ("used", "merged", "rejected")]
     assert inputs.set_index("input").loc["crimes", "rows read"] == 6
-    problems, _, _ = _protected(partnership.problems_summary(small), ledger)  # its domains are declared
+    problems, _, _ = _protected(quality.problems_summary(small), ledger)  # its domains are declared
     assert list(problems.columns) == ["source", "column", "severity", "invalid values"]
 
 
@@ -413,7 +414,7 @@ def test_invalid_values_are_counted_per_row_and_protected_with_declared_domains(
     folder = make_locality(tmp_path / "loc", [crime("A1"), crime("A2", recorded="not a date"),
                                               crime("A3", county_lines="maybe")], [victim("A1", "V1", age="old")])
     data = load_locality_data(load_locality(folder))
-    problems = partnership.problems_summary(data)
+    problems = quality.problems_summary(data)
     assert problems.to_dict("records") == [
         {"source": "crimes", "column": "county_lines", "severity": "note", "invalid values": 1},
         {"source": "crimes", "column": "date_recorded", "severity": "reject", "invalid values": 1},
@@ -425,9 +426,9 @@ def test_invalid_values_are_counted_per_row_and_protected_with_declared_domains(
 
 
 def test_handling_guidance_follows_the_edition(small):
-    lines = partnership.handling_guidance(small.locality, True, "The rule.")
+    lines = appendix.handling_guidance(small.locality, True, "The rule.")
     assert lines[1].startswith("Partner edition: for the members of") and lines[2] == "The rule."
-    assert partnership.handling_guidance(small.locality, False, "rule")[1].startswith("Internal edition")
+    assert appendix.handling_guidance(small.locality, False, "rule")[1].startswith("Internal edition")
 
 
 def test_disclosure_notes_name_recoded_types_but_only_count_other_categories():
@@ -436,14 +437,14 @@ def test_disclosure_notes_name_recoded_types_but_only_count_other_categories():
                {"measure": "victims", "dimension": "nationality", "value": "Ruritania"},
                {"measure": "referrals", "dimension": "nationality", "value": "Narnia"},
                {"measure": "crimes", "dimension": "sector", "value": "circus"}]
-    lines = partnership.disclosure_notes(recoded, 5, 12)
+    lines = appendix.disclosure_notes(recoded, 5, 12)
     text = " ".join(lines)
     assert lines[0] == ("Exploitation types with fewer than 5 crimes, counted as 'other or not recorded' everywhere: "
                         "organ harvesting.")
     assert "2 among victims" in text and "1 among NRM referrals" in text and "1 among crimes" in text
     assert "Narnia" not in text and "Ruritania" not in text and "circus" not in text
     assert lines[-1].endswith(": 12.")
-    assert partnership.disclosure_notes([], 5, 0)[0] == "No exploitation type was counted as 'other or not recorded'."
+    assert appendix.disclosure_notes([], 5, 0)[0] == "No exploitation type was counted as 'other or not recorded'."
 
 
 # --- the notebooks, end to end ------------------------------------------------------------------
@@ -470,19 +471,19 @@ def test_executive_summary_notebook(notts, tmp_path):
     text, _ = _run(notts, "executive_summary", tmp_path)
     data = notts[1]
     assert "Nottinghamshire: 1. Executive summary" in text
-    for line in partnership.recommendations(data.registers["actions"]):
+    for line in registers.recommendations(data.registers["actions"]):
         assert line in text
     assert "Filled in for 76% of 721 rows" in text  # the NRM extract's conclusive grounds decisions
-    top = partnership.risk_table(data.registers["risks"]).iloc[0]
+    top = registers.risk_table(data.registers["risks"]).iloc[0]
     assert f"{top['risk']} {top['description']} {top['likelihood']} {top['impact']} {top['score']} High" in text
-    assert partnership.crimes_by_type_bullet(data) in text
+    assert findings.crimes_by_type_bullet(data) in text
 
 
 def test_introduction_notebook(notts, tmp_path):
     text, _ = _run(notts, "introduction", tmp_path)
     data = notts[1]
     assert "Nottinghamshire: 2. Introduction" in text
-    row = analyse.sources_summary(data).set_index("source").loc["crimes"]
+    row = counts.sources_summary(data).set_index("source").loc["crimes"]
     assert f"{row['file']} Jan 2021 Dec 2023 {row['rows read']} {row['used']} {row['merged']} {row['rejected']}" in text
     assert "Handling marking: OFFICIAL-SENSITIVE" in text
     assert "Internal edition: counts are shown as recorded" in text  # the section's rule
@@ -493,10 +494,10 @@ def test_partnership_progress_notebook(notts, tmp_path):
     text, result = _run(notts, "partnership_progress", tmp_path)
     assets = notts[1].registers["assets"]
     assert "Nottinghamshire: 3. Partnership progress" in text
-    grid = partnership.resilience_grid(assets)
+    grid = registers.resilience_grid(assets)
     for row in grid.itertuples(index=False):
         assert " ".join(str(v) for v in row) in text  # e.g. "personal 2 0 3 1 0"
-    strands = partnership.four_ps(assets).set_index("strand")["assets"]
+    strands = registers.four_ps(assets).set_index("strand")["assets"]
     assert f"Prepare {strands['Prepare']}" in text
     page = result.html.read_text(encoding="utf-8")
     assert 'alt="Partnership assets by resilience level and function"' in page
@@ -507,9 +508,9 @@ def test_partnership_priorities_notebook(notts, tmp_path):
     text, _ = _run(notts, "partnership_priorities", tmp_path)
     data = notts[1]
     assert "Nottinghamshire: 4. Partnership priorities" in text
-    for theme in partnership.themes(data):
+    for theme in registers.themes(data):
         assert f"{theme} ¶ Assets and vulnerabilities" in text
-    actions = partnership.actions_by_theme(data.registers["actions"])
+    actions = registers.actions_by_theme(data.registers["actions"])
     first = actions.iloc[0]
     assert f"{first['priority']} {first['action']} {first['owner']} {first['timeframe']} {first['status']}" in text
     assert "Under-identification of labour exploitation: Few referrals" in text  # a risk under its theme
@@ -528,7 +529,7 @@ def test_appendix_notebook(notts, tmp_path):
     for name in ("locality.yaml", data.loaded["crimes"].path.name, data.loaded["assets"].path.name):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() in text
     parameters = {"locality": str(folder), "output_dir": str(out_dir), "edition": "internal", "run_id": None}
-    run_id = partnership.derive_run_id(partnership.input_files(data), parameters)
+    run_id = appendix.derive_run_id(appendix.input_files(data), parameters)
     assert f"Run id: {run_id}" in text
     assert "crimes 398 12 0 410" in text  # rows by source and status
     assert "pandas 3." in text
@@ -537,7 +538,7 @@ def test_appendix_notebook(notts, tmp_path):
 def test_appendix_notebook_partner_edition(notts, tmp_path):
     """The partner appendix re-shows no earlier table (they would come back as public), protects its own
     counts, states what was recoded and withheld, and leaves the audit's place."""
-    from pplib.build import work_dir
+    from pplib.build.outputs import work_dir
     out_dir = work_dir(tmp_path, "nottinghamshire", "partner")
     (out_dir / "tables").mkdir(parents=True)
     (out_dir / "tables" / "earlier.csv").write_text("type,crimes\nlabour,147\n", encoding="utf-8")

@@ -2,7 +2,8 @@
 import json
 import os
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pplib.config import Disclosure
 from pplib.disclosure import cells

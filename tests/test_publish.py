@@ -6,9 +6,11 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from pplib import build as build_module
-from pplib.build import (AUDIT_PLACEHOLDER, CONTENT_END, CONTENT_START, PUBLISHED, build, parameters_record,
-                         publish_partner, work_dir)
+from pplib.build import locality, stamps
+from pplib.build.batch import build
+from pplib.build.html import CONTENT_END, CONTENT_START
+from pplib.build.outputs import parameters_record, work_dir
+from pplib.build.publish import AUDIT_PLACEHOLDER, PUBLISHED, publish_partner
 from pplib.cli import main
 from pplib.disclosure.audit import AuditResult, Problem
 from pplib.paths import LOCALITIES_DIR
@@ -119,8 +121,8 @@ def notebooks(monkeypatch):
         _write(out / "disclosure" / "metadata.json", json.dumps({"format": 1, "tables": []}))
         _write(out / "pplib.log", f"read {locality_dir}")
 
-    monkeypatch.setattr(build_module, "run_section", run_section)
-    monkeypatch.setattr(build_module, "_code_and_reference_hash", lambda: "fixed")
+    monkeypatch.setattr(locality, "run_section", run_section)
+    monkeypatch.setattr(stamps, "_code_and_reference_hash", lambda: "fixed")
     return seen
 
 
@@ -166,7 +168,7 @@ def test_a_partner_build_rebuilds_all_or_nothing_and_starts_clean(tmp_path, note
 
 
 def test_the_pdf_is_printed_from_the_published_page_after_the_audit(tmp_path, notebooks, audit, monkeypatch):
-    from pplib import browser
+    from pplib.build import pdf as browser
     printed = []
 
     def html_to_pdf(page, pdf):
@@ -197,7 +199,7 @@ def test_a_failing_section_withdraws_the_partner_edition(tmp_path, notebooks, au
     def crash(locality_dir, section, *args, **kwargs):
         raise RuntimeError(f"value 'Jane Doe' in {locality_dir} is not a date")
 
-    monkeypatch.setattr(build_module, "run_section", crash)
+    monkeypatch.setattr(locality, "run_section", crash)
     [result] = build([DYFED], SECTIONS, tmp_path, editions=("partner",), rebuild=True)
     assert result.status == "failed" and result.failed_section == "national_picture"
     note = _withdrawn(tmp_path / "dyfed-powys" / "partner", "national_picture")

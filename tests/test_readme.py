@@ -1,5 +1,5 @@
 from pplib.readme import data_dictionary_is_current, readme_data_dictionary
-from pplib.schemas import SCHEMAS
+from pplib.records.schemas import SCHEMAS
 
 
 def test_readme_data_dictionary_matches_the_schemas():

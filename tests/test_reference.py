@@ -1,9 +1,8 @@
 import pandas as pd
+from conftest import shared_dir
 
 from pplib.paths import REFERENCE_DIR
-from pplib.reference import import_reference, national_figures
-
-from conftest import shared_dir
+from pplib.reference.published import import_reference, national_figures
 
 
 def test_import_reproduces_committed_reference_files(tmp_path):
@@ -22,8 +21,8 @@ def test_only_latest_official_rows_with_sources():
 
 
 def test_districts_cover_the_uk_with_the_force_that_polices_each():
-    from pplib.forces import force_by_code
-    from pplib.reference import districts, force_districts, lad_lookup, lad_population
+    from pplib.reference.forces import force_by_code
+    from pplib.reference.published import districts, force_districts, lad_lookup, lad_population
 
     table = districts()
     assert len(table) == 361 and table["lad_code"].is_unique

@@ -3,16 +3,16 @@ import pandas as pd
 import pytest
 
 from pplib.config import load_locality
-from pplib.dataset import load_locality_data
-from pplib.reference import lad_lookup
-from pplib.schemas import AGE_GROUPS, EXPLOITATION_TYPES, SEXES
-
-from pplib import clean
+from pplib.records import clean
+from pplib.records.dataset import load_locality_data
+from pplib.records.schemas import AGE_GROUPS, EXPLOITATION_TYPES, SEXES
+from pplib.reference.published import lad_lookup
 
 
 @pytest.fixture(scope="module")
 def cleaned():
     from conftest import SAMPLE_SLUGS
+
     from pplib.paths import LOCALITIES_DIR
     return {slug: load_locality_data(load_locality(LOCALITIES_DIR / slug)) for slug in SAMPLE_SLUGS}
 

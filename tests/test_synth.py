@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pplib import synth
 from pplib.config import load_locality
-from pplib.forces import all_forces, force_by_slug
-from pplib.schemas import SCHEMAS
+from pplib.records.schemas import SCHEMAS
+from pplib.reference.forces import all_forces, force_by_slug
+from sample import generate as synth
 
 SMALL_FORCE = "dyfed-powys"  # ~0.5M residents: the quickest to generate
 
@@ -124,7 +124,7 @@ def test_yaml_loads_and_describes_a_synthetic_locality(locality):
 def test_yaml_header_says_synthetic_and_how_to_adapt(locality_dir):
     head = (locality_dir / "locality.yaml").read_text(encoding="utf-8").splitlines()[:12]
     assert head[0].startswith("# SYNTHETIC")
-    assert any("pplib.synth" in line for line in head)
+    assert any("sample.generate" in line for line in head)
     assert any("real extract" in line for line in head)
 
 
@@ -335,7 +335,7 @@ def test_registers_cover_the_resilience_frame_and_4ps(locality):
 
 def test_generator_needs_no_geopandas_or_shared_folder(tmp_path):
     script = (
-        "import sys; from pathlib import Path; from pplib import synth; "
+        "import sys; from pathlib import Path; from sample import generate as synth; "
         f"synth.generate_locality('{SMALL_FORCE}', Path(r'{tmp_path}') / 'x'); "
         "assert 'geopandas' not in sys.modules, 'geopandas imported'"
     )
@@ -355,7 +355,7 @@ def test_yaml_is_plain_and_readable(locality_dir):
 
 def test_lad_postcode_areas_cover_every_lad_with_codes_only():
     from pplib.paths import REFERENCE_DIR
-    from pplib.reference import districts
+    from pplib.reference.published import districts
 
     table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
     assert list(table.columns) == ["lad_code", "postcode_area"]
@@ -387,7 +387,7 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("slug", WRITTEN_FORCES)
 def test_force_generates_a_locality_that_loads_with_crimes(generated, slug):
-    from pplib.dataset import load_locality_data
+    from pplib.records.dataset import load_locality_data
 
     locality = load_locality(generated[slug] / "locality.yaml")
     assert locality.force_code == force_by_slug(slug).code
@@ -400,7 +400,7 @@ def test_force_generates_a_locality_that_loads_with_crimes(generated, slug):
 
 
 def test_every_force_in_the_registry_has_districts_and_crimes():
-    from pplib.maps import force_areas
+    from pplib.measures.areas import force_areas
 
     for force in all_forces():
         ctx = synth.make_context(force)

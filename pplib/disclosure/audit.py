@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pplib.disclosure.cells import Domains, Model, Ratio, parse, personal, relations
+from pplib.disclosure.cells import Domains, Model, Ratio, personal, relations
 
 METADATA = "disclosure/metadata.json"
 WORKBOOK = "tables.xlsx"

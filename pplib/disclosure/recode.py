@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
+from pplib.measures.value import OTHER
 
-OTHER = "other or not recorded"
 UNRECORDED = ("unknown", "Unknown", "other")
 MEASURES = {"crimes": "crimes", "victims": "victims", "suspects": "suspects",
             "referrals": "nrm_referrals", "dtn_reports": "duty_to_notify"}

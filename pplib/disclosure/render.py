@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-EDITIONS = ("internal", "partner")
 MARKER = "[c]"  # the ONS convention for a confidential cell
 
 

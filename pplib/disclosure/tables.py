@@ -1,6 +1,6 @@
 """From a table a measure made to the cells it shows, and back: the partner copy of the table.
 
-A measure says what its table counts in ``frame.attrs["cells"]`` (see ``describe``); nothing here knows about
+A measure says what its table counts in ``frame.attrs["cells"]`` (see ``pplib.measures.value.describe``); nothing here knows about
 sections or files. ``protect`` reads the spec, asks the ledger which cells to suppress, and returns the table
 as a partner sees it, with the metadata the audit reads.
 """
@@ -10,25 +10,6 @@ import pandas as pd
 
 from pplib.disclosure import cells
 from pplib.disclosure.plan import Ledger
-
-
-def describe(frame: pd.DataFrame, measure: str, by: dict[str, str] | None = None,
-             counts: dict[str, dict] | None = None, within: dict | None = None,
-             ratios: dict[str, tuple] | None = None, domains: dict[str, list] | None = None,
-             additive: dict[str, bool] | None = None) -> pd.DataFrame:
-    """Say what `frame` counts, and return it.
-
-    measure: what each count counts (crimes, victims, ...); by: table column -> dimension, one condition per
-    row; counts: count column -> {"measure": ..., "conditions": {...}} for columns that count something else
-    or a part (e.g. {"used": {"conditions": {"status": "used"}}}); within: conditions on every cell (default:
-    the records' own, ``frame.attrs["within"]`` of the input); ratios: derived column -> (count column,
-    denominator) where the denominator is None (the column's total), or the name of a column of published
-    constants (population), with the scale (100 for percent, 100000 per 100,000) as a third item; domains:
-    dimension -> every value it takes, where the dataset's own values are not what the table uses (areas)."""
-    frame.attrs["cells"] = {"measure": measure, "by": by or {}, "counts": counts or {},
-                            "within": {k: str(v) for k, v in (within or {}).items()},
-                            "ratios": ratios or {}, "domains": domains or {}, "additive": additive or {}}
-    return frame
 
 
 def _count_columns(spec: dict, frame: pd.DataFrame) -> dict[str, dict]:

@@ -1,4 +1,4 @@
-"""Run by the build in its kept kernel before each notebook (see build._with_reset_cell)."""
+"""Run by the build in its kept kernel before each notebook (see pplib.build.execute._with_reset_cell)."""
 from __future__ import annotations
 
 import os

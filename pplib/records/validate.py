@@ -1,6 +1,6 @@
 """Check every canonical value against its declared form, with pandera.
 
-The pandera schemas are built from the declarations in pplib.schemas, so a
+The pandera schemas are built from the declarations in pplib.records.schemas, so a
 column's rules live in one place. Problems come back as a table, one row per
 bad cell, each naming the file, the row as numbered in Excel, the column as
 named in the file, the value and the form expected. A bad value in a required
@@ -13,10 +13,10 @@ from functools import lru_cache
 import pandas as pd
 import pandera.pandas as pa
 
-from pplib import clean
-from pplib.clean import missing
-from pplib.load import LoadedSource
-from pplib.schemas import SCHEMAS, Field
+from pplib.records import clean
+from pplib.records.clean import missing
+from pplib.records.load import LoadedSource
+from pplib.records.schemas import SCHEMAS, Field
 
 _EXPLICIT_UNKNOWN = {"u", "unknown", "not known", "n/k", "nk", "not stated", "not recorded"}
 
@@ -79,7 +79,7 @@ def _check_for(field: Field):
 
 @lru_cache(maxsize=None)
 def pandera_schema(kind: str) -> pa.DataFrameSchema:
-    """The pandera schema of a source kind, from its declaration in pplib.schemas."""
+    """The pandera schema of a source kind, from its declaration in pplib.records.schemas."""
     columns = {}
     for field in SCHEMAS[kind].fields:
         checks = []

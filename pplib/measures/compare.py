@@ -12,8 +12,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pplib.forces import england_and_wales, force_by_code
-from pplib.reference import force_referrals
+from pplib.reference.forces import england_and_wales, force_by_code
+from pplib.reference.published import force_referrals
 
 log = logging.getLogger(__name__)
 

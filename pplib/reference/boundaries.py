@@ -285,7 +285,7 @@ def _cmd_download(args) -> int:
     target = paths[0].parent
     if target.resolve() != boundaries_dir().resolve():
         print(f"The maps read boundaries from {boundaries_dir()}; set PPLIB_GEO_DIR={target} to use these.")
-    print("Put the attribution statements (pplib.boundaries.MANIFEST) on every map drawn from them.")
+    print("Put the attribution statements (pplib.reference.boundaries.MANIFEST) on every map drawn from them.")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Everything here drives a Chromium-family browser that is already installed (Debian's `chromium`,
 Google Chrome or Microsoft Edge); nothing downloads a browser. Browser libraries (playwright) are
-imported inside the functions that need them, so `import pplib.browser` costs nothing.
+imported inside the functions that need them, so `import pplib.build.pdf` costs nothing.
 """
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pplib import clean, validate
-from pplib.clean import by_value, missing
 from pplib.config import Locality
-from pplib.load import LoadedSource, load_source
-from pplib.schemas import SCHEMAS
+from pplib.records import clean, validate
+from pplib.records.clean import by_value, missing
+from pplib.records.load import LoadedSource, load_source
+from pplib.records.schemas import SCHEMAS
 
 log = logging.getLogger(__name__)
 

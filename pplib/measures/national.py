@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pplib.reference import national_figures
+from pplib.reference.published import national_figures
 
 SOURCE = "Home Office, Modern Slavery: National Referral Mechanism and Duty to Notify statistics"
 PUBLISHED = "published annual figure"

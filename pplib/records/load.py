@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pplib.config import Locality, Source
-from pplib.schemas import SCHEMAS
+from pplib.records.schemas import SCHEMAS
 
 log = logging.getLogger(__name__)
 

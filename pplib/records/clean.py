@@ -1,4 +1,4 @@
-"""Normalise raw field values to the controlled vocabularies in pplib.schemas."""
+"""Normalise raw field values to the controlled vocabularies in pplib.records.schemas."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from pplib.schemas import EXPLOITATION_TYPES
+from pplib.records.schemas import EXPLOITATION_TYPES
 
 # Keyword -> controlled type. Order matters: first match wins for a token.
 _TYPE_RULES = (
@@ -223,7 +223,7 @@ assert set(t for t, _ in _TYPE_RULES) | {"other"} == set(EXPLOITATION_TYPES)
 @lru_cache(maxsize=1)
 def _lad_index() -> dict[str, str]:
     """Lower-cased code or name -> code, for every UK district (England, Wales, Scotland, NI)."""
-    from pplib.reference import districts
+    from pplib.reference.published import districts
 
     table = districts()
     index = {code.lower(): code for code in table["lad_code"]}
@@ -235,7 +235,7 @@ def lad_code(value) -> str | None:
     """An ONS LAD code from a recorded code or district name ('Mansfield' -> 'E07000174').
 
     Every UK district is known: England and Wales from the ONS lookup, Scotland's council
-    areas ('Fife' -> 'S12000047') and Northern Ireland's districts (pplib.reference.districts).
+    areas ('Fife' -> 'S12000047') and Northern Ireland's districts (pplib.reference.published.districts).
     Blank -> None; a value matching no district in the UK -> the value unchanged, so
     mapping can report it as an area outside the lookup.
     """

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pplib import analyse
-from pplib.analyse import plain, withheld
-from pplib.clean import missing
-from pplib.compare import quarters_between
-from pplib.disclosure.recode import OTHER
-from pplib.disclosure.tables import describe
-from pplib.partnership import completeness_band
-from pplib.reference import force_referrals
+from pplib.measures import counts, wording
+from pplib.measures.compare import quarters_between
+from pplib.measures.quality import completeness_band
+from pplib.measures.value import OTHER, describe
+from pplib.measures.wording import plain, withheld
+from pplib.records.clean import missing
+from pplib.reference.published import force_referrals
 
 # Control methods and routes named in UK modern slavery typologies; a crime can show several.
 MO_THEMES = (
@@ -52,13 +51,13 @@ TYPE_FIELDS = {
 def ranked_types(data) -> list[str]:
     """Exploitation types evident in the locality, most crimes first (type not recorded excluded, and so the
     partner edition's recoded small types, counted with them)."""
-    return [t for t in analyse.types_present(data) if t not in ("unknown", OTHER)]
+    return [t for t in counts.types_present(data) if t not in ("unknown", OTHER)]
 
 
 def sectors(data, exploitation_type: str) -> pd.DataFrame:
     """Crimes of the type by sector or setting, most first, with each one's share."""
-    crimes = analyse.of_type(data.crimes, exploitation_type)
-    table = analyse.count_by(crimes, "sector", label="crimes").sort_values("crimes", ascending=False)
+    crimes = counts.of_type(data.crimes, exploitation_type)
+    table = counts.count_by(crimes, "sector", label="crimes").sort_values("crimes", ascending=False)
     return describe(table.reset_index(drop=True), "crimes", by={"sector": "sector"}, counts={"crimes": {}},
                     within={"primary_type": exploitation_type}, ratios={"percent": ("crimes", None)})
 
@@ -197,7 +196,7 @@ def county_lines(data, number=plain, partner: bool = False) -> dict:
     flag = data.crimes["county_lines"]
     crimes = data.crimes[flag.fillna(False).astype(bool)]
     victims = data.victims[data.victims["crime_key"].isin(crimes["crime_key"])]
-    by_year = describe(analyse.crimes_by_year(data, crimes), "crimes", by={"year": "year"}, counts={"crimes": {}},
+    by_year = describe(counts.crimes_by_year(data, crimes), "crimes", by={"year": "year"}, counts={"crimes": {}},
                        within={"county_lines": True})
     if crimes.empty:
         lines = ["No crimes were flagged as county lines."]
@@ -207,19 +206,19 @@ def county_lines(data, number=plain, partner: bool = False) -> dict:
         criminal = number(criminal_n, "crimes", primary_type="criminal")
         among = (f"among {criminal}" if withheld(flagged) or withheld(criminal) or not criminal_n
                  else f"{100 * len(crimes) / criminal_n:.0f}% of the {criminal}")  # no share of a withheld count
-        lines = [f"{analyse.counted(flagged, 'crime')} {'was' if flagged == '1' else 'were'} flagged as county lines "
+        lines = [f"{wording.counted(flagged, 'crime')} {'was' if flagged == '1' else 'were'} flagged as county lines "
                  f"({among} criminal exploitation crimes)."]
     if len(victims) and not partner:
         children = int((victims["age_group"] == "child").sum())
-        lines.append(f"{children:,} of their {analyse.counted(f'{len(victims):,}', 'victim')} "
+        lines.append(f"{children:,} of their {wording.counted(f'{len(victims):,}', 'victim')} "
                      f"({100 * children / len(victims):.0f}%) were children.")
     flag_missing = int(flag.isna().sum())
     if flag_missing:
         lines.append(f"The county lines flag was blank for "
-                     f"{analyse.counted(number(flag_missing, 'crimes', county_lines='unknown'), 'crime')}, "
+                     f"{wording.counted(number(flag_missing, 'crimes', county_lines='unknown'), 'crime')}, "
                      "so these counts are a minimum.")
     by_age = None
     if not partner:
-        by_age = analyse.profile(victims, "age_band")
+        by_age = counts.profile(victims, "age_band")
         by_age.attrs.pop("cells", None)  # would claim to count all victims by age band
     return {"bullets": lines, "by_year": by_year, "victims_by_age": by_age}

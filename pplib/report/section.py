@@ -19,14 +19,17 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from pplib import analyse, charts, clean, maps
 from pplib.config import Locality, load_locality
-from pplib.dataset import LocalityData, cached_locality_data, write_quality_reports
-from pplib.disclosure import cells, tables as cell_tables
+from pplib.disclosure import cells
+from pplib.disclosure import tables as cell_tables
 from pplib.disclosure.plan import Ledger
 from pplib.disclosure.recode import MEASURES, recode
-from pplib.disclosure.render import EDITIONS, MARKER, render
-
+from pplib.disclosure.render import MARKER, render
+from pplib.figures import charts
+from pplib.measures import areas, counts
+from pplib.records import clean
+from pplib.records.dataset import LocalityData, cached_locality_data, write_quality_reports
+from pplib.registry import EDITIONS
 
 AGE_GROUPS = {measure: cells.Coarsening(measure, "age_band", "age_group", tuple(
     (label, clean.age_group(low)) for low, _, label in clean.AGE_BANDS) + (("unknown", "unknown"),), exact=True)
@@ -74,13 +77,13 @@ class Section:
         """Every value a dimension takes in the records of a measure (missing as 'unknown'), and every value of
         a fixed vocabulary (sex, age): a reader cannot tell a value no record has from one withheld, so the
         model must not know it either."""
-        if dim in maps.LEVELS:  # areas: every area of the force at that level, and the records not placed
-            return [*maps.force_areas(dim, self.locality.force_code)["area_code"], maps.NOT_PLACED]
+        if dim in areas.LEVELS:  # areas: every area of the force at that level, and the records not placed
+            return [*areas.force_areas(dim, self.locality.force_code)["area_code"], areas.NOT_PLACED]
         frame = self.data.ledger if measure == "rows" else getattr(self.data, MEASURES[measure])
         if dim not in frame:
             raise KeyError(f"{measure} records have no '{dim}' to count by")
         present = set(frame[dim].astype("object").where(frame[dim].notna(), "unknown").astype(str))
-        return sorted(present | set(analyse.PROFILE_COLUMNS.get(dim, ())))
+        return sorted(present | set(counts.PROFILE_COLUMNS.get(dim, ())))
 
     def number(self, value: int, measure: str, **conditions) -> str:
         """A count from local records for a sentence: as the edition shows that cell everywhere else."""
@@ -136,7 +139,7 @@ class Section:
             return frame
         if spec is None:
             raise ValueError(f"table '{name}' shows local counts but does not say what they count "
-                             "(pplib.disclosure.tables.describe)")
+                             "(pplib.measures.value.describe)")
         shown, cell_rows, ratio_rows = cell_tables.protect(self.ledger, name, frame, spec, self._domain)
         self._pending = {"file": f"tables/{slugify(name)}.csv", "title": name, "origin": "local",
                          "cells": cell_rows, "ratios": ratio_rows}
@@ -210,9 +213,9 @@ class Section:
     def not_on_the_map(self, unmatched: pd.DataFrame, records: pd.DataFrame, level: str) -> str:
         """How many records no area holds: in the partner edition one cell ("not placed") of the area table."""
         if not self.partner:
-            return maps.unmatched_note(unmatched)
-        conditions = {**records.attrs.get("within", {}), level: maps.NOT_PLACED}
-        return maps.unmatched_note(unmatched, lambda n: self.number(n, records.attrs["measure"], **conditions))
+            return areas.unmatched_note(unmatched)
+        conditions = {**records.attrs.get("within", {}), level: areas.NOT_PLACED}
+        return areas.unmatched_note(unmatched, lambda n: self.number(n, records.attrs["measure"], **conditions))
 
     def marking(self) -> None:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))

@@ -243,7 +243,7 @@ def import_lad_postcode_areas(shared_geo: Path, out_dir: Path = REFERENCE_DIR) -
 
     The area is the GeoLytix postcode area holding the LAD's representative point;
     only the codes are kept, so no boundary data enters the repository. Used by
-    pplib.synth to make plausible postcode districts without geopandas at run time.
+    sample.generate to make plausible postcode districts without geopandas at run time.
     GeoLytix covers Great Britain only, so Northern Ireland's districts (BT) are
     listed with no postcode area.
     """

@@ -13,9 +13,12 @@ from pathlib import Path
 import ipywidgets as widgets
 import pandas as pd
 
-from pplib import analyse, boundaries, charts, maps, paths
+from pplib import paths
 from pplib.config import load_locality
-from pplib.dataset import LocalityData, cached_locality_data
+from pplib.figures import charts, maps
+from pplib.measures import areas, counts
+from pplib.records.dataset import LocalityData, cached_locality_data
+from pplib.reference import boundaries
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def cached_data(folder: Path) -> LocalityData:
 
 
 def quarters_of(data: LocalityData) -> list[str]:
-    return analyse.crimes_by_quarter(data)["quarter"].tolist()
+    return counts.crimes_by_quarter(data)["quarter"].tolist()
 
 
 def select(data: LocalityData, kind: str, quarters: tuple[str, str], exploitation_type: str) -> pd.DataFrame:
@@ -56,7 +59,7 @@ def select(data: LocalityData, kind: str, quarters: tuple[str, str], exploitatio
         crime_quarter = records["crime_key"].map(data.crimes.set_index("crime_key")["quarter"])
         in_period = crime_quarter.between(*quarters)
     records = records[in_period]
-    return records if exploitation_type == ALL_TYPES else analyse.of_type(records, exploitation_type)
+    return records if exploitation_type == ALL_TYPES else counts.of_type(records, exploitation_type)
 
 
 def breakdown_table(data: LocalityData, breakdown: str, quarters: tuple[str, str], exploitation_type: str,
@@ -65,12 +68,12 @@ def breakdown_table(data: LocalityData, breakdown: str, quarters: tuple[str, str
     kind, column = BREAKDOWNS[breakdown]
     records = select(data, kind, quarters, exploitation_type)
     if column == "area":
-        table, _ = maps.area_counts(records, "lad", data.locality.force_code)
+        table, _ = areas.area_counts(records, "lad", data.locality.force_code)
         return table[["area_code", "area_name", "count", "rate_per_100k"]]
     if column == "quarter":
-        table = analyse.crimes_by_quarter(data, records)
+        table = counts.crimes_by_quarter(data, records)
         return table[table["quarter"].between(*quarters)].reset_index(drop=True)
-    return analyse.profile(records, column)
+    return counts.profile(records, column)
 
 
 class Explorer:
@@ -111,7 +114,7 @@ class Explorer:
         try:
             self.period.options = quarters
             self.period.index = (0, len(quarters) - 1)
-            self.exploitation_type.options = [ALL_TYPES, *analyse.types_present(data)]
+            self.exploitation_type.options = [ALL_TYPES, *counts.types_present(data)]
             self.exploitation_type.value = ALL_TYPES
         finally:
             self._resetting = False
@@ -141,7 +144,7 @@ class Explorer:
     def _map(self):
         """Crimes of the selection by district (boundaries installed)."""
         crimes = select(self.data, "crimes", tuple(self.period.value), self.exploitation_type.value)
-        table, _ = maps.area_counts(crimes, "lad", self.data.locality.force_code)
+        table, _ = areas.area_counts(crimes, "lad", self.data.locality.force_code)
         return maps.choropleth(table, "lad", "count", "Recorded crimes by district",
                                f"Count of crimes, {self.period.value[0]} to {self.period.value[1]}.")
 

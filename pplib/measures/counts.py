@@ -1,12 +1,16 @@
-"""Counts and comparisons behind the profile's sections. Pure functions of frames."""
+"""Counts of a locality's records: by type, year, quarter and profile, and rows per source.
+
+Pure: each returns a plain table that says what it counts (``measures.value.describe``); protection is
+the report's (``pplib.report.section``).
+"""
 from __future__ import annotations
 
 import pandas as pd
 
-from pplib.clean import AGE_BANDS
-from pplib.disclosure.tables import describe
-from pplib.reference import force_referrals
-from pplib.schemas import EXPLOITATION_TYPES
+from pplib.measures.value import describe
+from pplib.records.clean import AGE_BANDS
+from pplib.records.schemas import EXPLOITATION_TYPES
+from pplib.reference.published import force_referrals
 
 
 def headline_counts(data) -> dict[str, int]:
@@ -86,52 +90,6 @@ def input_sources(data) -> list[str]:
     return sorted(set(data.ledger["source"]) | set(data.loaded))
 
 
-def plain(value, measure: str = "", **conditions) -> str:
-    """A count as the internal edition writes it; sections pass their own `number` (disclosure applied)."""
-    return f"{int(value):,}"
-
-
-def withheld(text: str) -> bool:
-    return "[c]" in text
-
-
-def headline_bullets(data, number=plain) -> list[str]:
-    """Key facts as sentences, written from the numbers (never typed by hand).
-
-    Local counts are written through `number(value, measure, **conditions)`: the section's, which shows each
-    cell as the edition shows it everywhere."""
-    counts = headline_counts(data)
-    period = data.locality.period
-    span = f"between {period.start:%d %B %Y} and {period.end:%d %B %Y}"
-    referrals = (f"{number(counts['nrm_referrals'], 'referrals')} NRM referrals and "
-                 f"{number(counts['duty_to_notify'], 'dtn_reports')} Duty to Notify reports were made for the area "
-                 f"in the same period.")
-    if counts["crimes"] == 0:
-        return [f"No modern slavery crimes were recorded {span} in the records supplied.", referrals]
-    crimes = number(counts["crimes"], "crimes")
-    lines = [f"{counted(crimes, 'modern slavery crime')} {'was' if crimes == '1' else 'were'} recorded {span}, "
-             f"with {counted(number(counts['victims'], 'victims'), 'victim')} and "
-             f"{counted(number(counts['suspects'], 'suspects'), 'suspect')} linked to them."]
-    by_type = crimes_by_type(data)
-    known = by_type[~by_type["primary_type"].isin(["unknown", "other", "other or not recorded"])]
-    if len(known) and known["crimes"].iloc[0] > 0:
-        top = known.sort_values("crimes", ascending=False).iloc[0]
-        text = number(int(top["crimes"]), "crimes", primary_type=top["primary_type"])
-        lines.append(f"{type_label(top['primary_type']).capitalize()} was the most common primary type "
-                     f"({counted(text, 'crime')}{share(text, crimes, int(top['crimes']), counts['crimes'])}).")
-    years = crimes_by_year(data)
-    if len(years) >= 2 and years["crimes"].iloc[-2] > 0:
-        last, prev = years.iloc[-1], years.iloc[-2]
-        shown = [number(int(row["crimes"]), "crimes", year=row["year"]) for row in (last, prev)]
-        if not any(withheld(text) for text in shown):  # no change quoted from a suppressed count
-            change = 100 * (last["crimes"] - prev["crimes"]) / prev["crimes"]
-            direction = "more" if change >= 0 else "fewer"
-            lines.append(f"{shown[0]} crimes were recorded in {last['year']}, {abs(change):.0f}% {direction} "
-                         f"than in {prev['year']} ({shown[1]}).")
-    lines.append(referrals)
-    return lines
-
-
 def _period_quarters(data) -> list[str]:
     start, end = data.locality.period.start, data.locality.period.end
     periods = pd.period_range(pd.Period(start, "Q"), pd.Period(end, "Q"), freq="Q")
@@ -192,65 +150,3 @@ def crimes_victims_referrals_by_year(data) -> pd.DataFrame:
     return describe(table, "crimes", by={"year": "year"},
                     counts={"recorded crimes": {"measure": "crimes"}, "recorded victims": {"measure": "victims"},
                             "NRM referrals": {"measure": "referrals"}})
-
-
-TYPE_LABELS = {"labour": "labour exploitation", "criminal": "criminal exploitation",
-               "sexual": "sexual exploitation", "domestic servitude": "domestic servitude",
-               "organ harvesting": "organ harvesting", "other": "other exploitation",
-               "other or not recorded": "another type or none recorded",
-               "unknown": "exploitation type not recorded"}
-
-
-def type_label(exploitation_type: str) -> str:
-    return TYPE_LABELS.get(exploitation_type, exploitation_type)
-
-
-def counted(text: str, noun: str, plural: str | None = None) -> str:
-    """'1 crime', '2 crimes', '1,024 victims' from a count as the edition writes it."""
-    return f"{text} {noun if text == '1' else (plural or noun + 's')}"
-
-
-def share(part_text: str, whole_text: str, part: int, whole: int) -> str:
-    """', 37%' after a count, only when the count and its total are both shown (a share of a withheld count
-    would give it away)."""
-    if withheld(part_text) or withheld(whole_text) or not whole:
-        return ""
-    return f", {100 * part / whole:.0f}%"
-
-
-def type_bullets(data, exploitation_type: str, number=plain) -> list[str]:
-    crimes = of_type(data.crimes, exploitation_type)
-    victims = of_type(data.victims, exploitation_type)
-    label = type_label(exploitation_type)
-    if crimes.empty:
-        return [f"No crimes with {label} as the primary type were recorded in the period."]
-    of = {"primary_type": exploitation_type}
-    shown = number(len(crimes), "crimes", **of)
-    total = number(len(data.crimes), "crimes")
-    of_all = _in_brackets(share(shown, total, len(crimes), len(data.crimes)))
-    lines = [f"{counted(shown, 'crime')}{of_all[:-1] + ' of all recorded)' if of_all else ''} had {label} as the primary type, with {counted(number(len(victims), 'victims', **of), 'victim')} "
-             f"linked to them."]
-    if len(victims):
-        all_victims = number(len(victims), "victims", **of)
-        n_children = int((victims["age_group"] == "child").sum())
-        n_female = int((victims["sex"] == "female").sum())
-        children = number(n_children, "victims", **of, age_group="child")
-        female = number(n_female, "victims", **of, sex="female")
-        nations = victims["nationality"].value_counts()
-        top = nations.index[0]
-        lines.append(f"Of the victims, {children}{_in_brackets(share(children, all_victims, n_children, len(victims)))}"
-                     f" were children and {female}{_in_brackets(share(female, all_victims, n_female, len(victims)))}"
-                     f" female; the most common nationality was {top} "
-                     f"({number(int(nations.iloc[0]), 'victims', **of, nationality=top)}).")
-    if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
-        flagged = int(crimes["county_lines"].fillna(False).sum())
-        text = number(flagged, "crimes", **of, county_lines=True)
-        lines.append(f"{text} of these crimes{_in_brackets(share(text, shown, flagged, len(crimes)))} were flagged "
-                     f"as county lines.")
-    return lines
-
-
-def _in_brackets(share_text: str) -> str:
-    return f" ({share_text[2:]})" if share_text else ""
-
-

@@ -1,0 +1,107 @@
+"""Publish the partner edition: copy only what a partner should get from its private working folder,
+audit the published folder, and withdraw it (leaving a note that says where, never what) if it fails.
+"""
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+from pplib.build.outputs import PARTNER_WORK, UnitResult, _empty, _read_json, _stage, _write_json, _write_text
+
+# Everything a partner gets, from the working folder: the report, its tables (also as a workbook), which
+# cells were withheld and why, what it was built with, and what the audit reads.
+PUBLISHED = ("report.html", "tables/*.csv", "tables.xlsx", "disclosure_log.csv", "parameters.json",
+             "disclosure/metadata.json")
+
+
+METADATA = "disclosure/metadata.json"
+
+
+AUDIT = "disclosure audit"
+
+
+AUDIT_PLACEHOLDER = '<p class="pp-audit"></p>'
+
+
+FAILED_NOTE = "BUILD-FAILED.txt"
+
+
+def publish_partner(work: Path, target: Path) -> list[str]:
+    """Empty `target` and copy into it, from the working folder, only the PUBLISHED files that exist; return
+    their paths (relative, posix), also recorded under "files" in target's disclosure/metadata.json."""
+    work, target = Path(work), Path(target)
+    if work.resolve().is_relative_to(target.resolve()):
+        raise ValueError(f"{work} is inside {target}, which publishing empties")
+    _empty(target)
+    files = []
+    for pattern in PUBLISHED:
+        for path in sorted(p for p in work.glob(pattern) if p.is_file()):
+            name = path.relative_to(work).as_posix()
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / name)
+            files.append(name)
+    if METADATA not in files:
+        files.append(METADATA)
+    _record_files(target, files)
+    return files
+
+
+def _record_files(target: Path, files: list[str]) -> None:
+    """The folder's file list in disclosure/metadata.json (the audit checks the folder holds nothing else)."""
+    metadata = _read_json(target / METADATA) or {"format": 1}
+    _write_json(target / METADATA, {**metadata, "files": files})
+
+
+class AuditFailed(Exception):
+    """The published partner edition failed its disclosure audit: every problem, one a line."""
+    pplib_section = AUDIT
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems or ["the audit failed without naming a problem"]
+        super().__init__("\n".join(self.problems))
+
+
+def _audit(folder: Path):
+    """The published folder read back and attacked as a partner could; raises AuditFailed if it gives away
+    a suppressed count."""
+    with _stage(AUDIT):
+        from pplib.disclosure.audit import audit_folder  # here: the build must import without it
+        audit = audit_folder(folder)
+        if not audit.ok:
+            raise AuditFailed([str(p) for p in audit.problems])  # "file, row r, column c: message"
+    return audit
+
+
+def audit_sentence(audit) -> str:
+    """What the report says of its audit. Counts of cells only: a count of records here would be unprotected."""
+    total = audit.shown + audit.suppressed
+    if not total:
+        return "Disclosure audit: passed. This edition shows no counts from local records."
+    if getattr(audit, "method", "suppress") == "round":
+        return (f"Disclosure audit: passed. The {total:,} local count cells are rounded, so no exact count can "
+                "be worked out from the tables, totals and sentences in this edition.")
+    return (f"Disclosure audit: passed. {audit.suppressed:,} of {total:,} local count cells "
+            f"({audit.suppressed / total:.1%}) are suppressed; no suppressed count can be worked out from the "
+            "tables, totals and sentences in this edition.")
+
+
+def _publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
+    with _stage("publishing"):
+        publish_partner(work, target)
+    audit = _audit(target)
+    result.cells_shown, result.cells_suppressed = audit.shown, audit.suppressed
+    report = target / "report.html"
+    page = report.read_text(encoding="utf-8") if report.exists() else ""
+    if AUDIT_PLACEHOLDER in page:  # the appendix leaves it for the audit's result
+        stated = f'<p class="pp-audit">{html.escape(audit_sentence(audit))}</p>'
+        report.write_text(page.replace(AUDIT_PLACEHOLDER, stated), encoding="utf-8")
+
+
+def _withdraw(target: Path, name: str, where: str) -> None:
+    """Empty the partner folder but for a note: where it failed, never what (the error may quote input)."""
+    _empty(target)
+    _write_text(target / FAILED_NOTE,
+                f"The partner edition of {name} was not built: it failed in {where}.\n"
+                "Nothing of it is published here. The detail is in the internal edition's folder: "
+                f"internal/{PARTNER_WORK}/error.txt\n")

@@ -1,0 +1,2 @@
+"""Drawing only: the house chart style (``charts``), the resilience heatmap, and maps.
+"""

@@ -1,0 +1,161 @@
+"""What the report says about itself: handling guidance, what disclosure control did, the tables written
+so far, and provenance (input files and their hashes, package versions, parameters and the run id).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import platform
+from pathlib import Path
+
+import pandas as pd
+
+from pplib.measures import counts, wording
+from pplib.measures.value import OTHER
+from pplib.paths import REFERENCE_DIR
+
+PACKAGES = ("pplib", "pandas", "numpy", "matplotlib", "geopandas", "papermill", "nbconvert", "pandera")
+
+
+PATH_PARAMETERS = ("locality", "output_dir")  # where things are, not what is computed: not in the run id
+
+
+APPENDIX_PREFIX = "Appendix: "
+
+
+def handling_guidance(locality, partner: bool, rule_text: str) -> list[str]:
+    """Who may receive this edition, and on what terms (`rule_text`: the disclosure rule applied)."""
+    if partner:
+        audience = (f"Partner edition: for the members of {locality.partnership}, to be shared only under the "
+                    "partnership's information sharing agreement. It holds no personal data, and small counts "
+                    "from local records are protected; do not publish it or pass it on beyond the partnership "
+                    "without the agreement of the organisations that supplied the data.")
+    else:
+        audience = ("Internal edition: for the analysts who hold the source data (police and partnership "
+                    "analysts named in the data sharing agreement). Partners receive the partner edition.")
+    return [f"Handling marking: {locality.handling_marking}. Store, send and destroy it as that marking requires.",
+            audience, rule_text,
+            "Record-level rows, names, dates of birth, crime references and free-text notes are never shown."]
+
+
+def earlier_tables(output_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]]:
+    """(name, caption, table) of every table the locality's sections have written so far, in the order
+    written, the appendix's own excepted. Read as text, so they are shown (and rewritten) exactly as saved."""
+    tables = Path(output_dir) / "tables"
+    index = tables / "captions.csv"
+    if not index.exists():
+        return []
+    captions = pd.read_csv(index, dtype=str, keep_default_na=False)
+    found = []
+    for row in captions.itertuples():
+        path = tables / row.file
+        if row.table.startswith(APPENDIX_PREFIX) or not path.exists():
+            continue
+        found.append((row.table, row.caption, pd.read_csv(path, dtype=str, keep_default_na=False)))
+    return found
+
+
+MEASURE_LABELS = {"crimes": "crimes", "victims": "victims", "suspects": "suspects", "referrals": "NRM referrals",
+                  "dtn_reports": "Duty to Notify reports"}
+
+
+def disclosure_notes(recoded: list[dict], threshold: int, suppressed: int) -> list[str]:
+    """What the partner edition did to small counts: the exploitation types recoded as OTHER (named), how
+    many nationalities and sectors were recoded per measure (never which), and how many counts were withheld."""
+    types = sorted({r["value"] for r in recoded if r["dimension"] == "primary_type"})
+    lines = [f"Exploitation types with fewer than {threshold} crimes, counted as '{OTHER}' everywhere: "
+             f"{', '.join(wording.type_label(t) for t in types)}." if types
+             else f"No exploitation type was counted as '{OTHER}'."]
+    for dimension, plural in (("nationality", "nationalities"), ("sector", "sectors or settings")):
+        per = pd.Series([r["measure"] for r in recoded if r["dimension"] == dimension], dtype=object).value_counts()
+        if len(per):
+            counted = "; ".join(f"{n:,} among {MEASURE_LABELS.get(m, m)}" for m, n in per.sort_index().items())
+            lines.append(f"{plural.capitalize()} held by fewer than {threshold} records of a source, counted as "
+                         f"'{OTHER}' in that source (not named here): {counted}.")
+    lines.append(f"Counts withheld ([c]) across the report's tables, maps and sentences: {suppressed:,}.")
+    return lines
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(data) -> pd.DataFrame:
+    """Every input file: the locality's configuration and sources, its case studies and the reference
+    figures, each with its sha256, size in bytes and rows read (sources only: a local count, described)."""
+    locality = data.locality
+    rows = [("configuration", locality.base_dir / "locality.yaml", None)]
+    rows += [(kind, loaded.path, loaded.rows_read) for kind, loaded in data.loaded.items()]
+    studies = locality.base_dir / locality.case_studies if locality.case_studies else None
+    if studies is not None and studies.is_dir():
+        rows += [("case study", path, None) for path in sorted(studies.glob("*.md"))]
+    rows += [("reference", path, None) for path in sorted(REFERENCE_DIR.glob("*.csv"))]
+    table = pd.DataFrame([{
+        "input": kind, "file": _relative(path, locality.base_dir), "sha256": file_sha256(path),
+        "bytes": Path(path).stat().st_size, "rows read": read} for kind, path, read in rows])
+    table["rows read"] = table["rows read"].astype("Int64")
+    return counts.describe_rows(table, data)
+
+
+def _relative(path: Path, base: Path) -> str:
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return f"{REFERENCE_DIR.name}/{path.name}" if path.parent == REFERENCE_DIR else path.name
+
+
+def package_versions() -> pd.DataFrame:
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in PACKAGES:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        rows.append({"package": name, "version": version})
+    return pd.DataFrame(rows)
+
+
+def derive_run_id(inputs: pd.DataFrame, parameters: dict) -> str:
+    """A run id that depends only on what is computed: the inputs' hashes, the parameters other than
+    paths, and the pplib version. Same inputs and parameters give the same id on any machine."""
+    payload = {
+        "inputs": sorted([row.input, row.file, row.sha256] for row in inputs.itertuples()),
+        "parameters": {k: v for k, v in sorted(parameters.items()) if k not in (*PATH_PARAMETERS, "run_id")},
+        "pplib": package_versions().set_index("package").loc["pplib", "version"],
+    }
+    encoded = json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def _parameter_text(name: str, value) -> str:
+    """A parameter as the report shows it: folders by their own name, never a path on the machine that built it."""
+    if value is None:
+        return "not set"
+    return Path(str(value)).name if name in PATH_PARAMETERS else str(value)
+
+
+def provenance(data, parameters: dict, run_id: str | None = None,
+               now: dt.datetime | None = None) -> dict[str, pd.DataFrame]:
+    """What produced the report: input files with hashes, parameters, package versions and the run
+    (its id, derived when not given, and when it ran: the only timestamp in the report)."""
+    inputs = input_files(data)
+    run_id = run_id or derive_run_id(inputs, parameters)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    period = data.locality.period
+    return {
+        "inputs": inputs,
+        "parameters": pd.DataFrame([{"parameter": k, "value": _parameter_text(k, v)}
+                                    for k, v in parameters.items()], columns=["parameter", "value"]),
+        "versions": package_versions(),
+        "run": pd.DataFrame([{"item": "run id", "value": run_id},
+                             {"item": "generated (UTC)", "value": f"{now:%Y-%m-%d %H:%M:%S}"},
+                             {"item": "locality", "value": data.locality.name},
+                             {"item": "period", "value": f"{period.start} to {period.end}"}]),
+    }
