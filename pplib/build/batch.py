@@ -14,8 +14,8 @@ from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
-from pplib.build.execute import _settings
-from pplib.build.locality import _build_unit, _failed_unit
+from pplib.build.execute import kernel_settings
+from pplib.build.locality import build_unit, failed_unit
 from pplib.build.outputs import UnitResult
 from pplib.build.publish import FAILED_NOTE
 from pplib.paths import OUTPUTS_DIR
@@ -59,13 +59,13 @@ def _run_units(units: list[tuple], jobs: int, progress: bool) -> list[UnitResult
     results = []
     if jobs == 1:
         for unit in units:
-            results.append(_build_unit(unit))
+            results.append(build_unit(unit))
             bar.update()
     else:
         # spawn, not fork: a forked worker would inherit the parent's kernel connections (and it is what
         # Windows does anyway)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(_build_unit, unit) for unit in units]):
+            for future in as_completed([pool.submit(build_unit, unit) for unit in units]):
                 results.append(future.result())
                 bar.update()
     bar.close()
@@ -82,7 +82,7 @@ def _build_unit_with_settings(unit: tuple, settings: dict[str, str]) -> UnitResu
     each notebook's working folder."""
     with _ONE_UNIT_AT_A_TIME:
         os.environ.update(settings)
-        return _build_unit(unit)
+        return build_unit(unit)
 
 
 def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler: str | None) -> list[UnitResult]:
@@ -94,7 +94,7 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
     except ImportError:
         raise RuntimeError("the dask engine needs Dask distributed: pip install -e '.[dask]'") from None
     from tqdm import tqdm
-    settings = _settings()
+    settings = kernel_settings()
     results = []
     with ExitStack() as stack:
         if scheduler:
@@ -113,7 +113,7 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
             try:
                 results.append(future.result())
             except Exception as exc:  # noqa: BLE001 - the worker itself was lost; the other units go on
-                results.append(_failed_unit(futures[future], "", f"{type(exc).__name__}: {exc}",
+                results.append(failed_unit(futures[future], "", f"{type(exc).__name__}: {exc}",
                                             f"the Dask task failed: {exc!r}"))
             bar.update()
         bar.close()

@@ -119,7 +119,7 @@ KERNEL_ENVIRONMENT = ("XDG_CACHE_HOME",)
 _KERNEL_HOME = Path(tempfile.gettempdir())  # where the kept kernel starts; each notebook then moves to its own
 
 
-def _settings(also: tuple[str, ...] = ()) -> dict[str, str]:
+def kernel_settings(also: tuple[str, ...] = ()) -> dict[str, str]:
     """The build's settings from its environment (PPLIB_*, and `also`), for a process that started without
     them: the kept kernel, a cluster worker."""
     return {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in also}
@@ -130,7 +130,7 @@ def _with_reset_cell(notebook: Path, cwd: Path) -> nbformat.NotebookNode:
     it the build's current PPLIB_* settings and empties its namespace (pplib.build.kernel.fresh_start)."""
     nb = nbformat.read(notebook, as_version=4)
     source = ("from pplib.build.kernel import fresh_start\n"
-              f"fresh_start({str(cwd)!r}, {_settings(KERNEL_ENVIRONMENT)!r}, {KERNEL_ENVIRONMENT!r})")
+              f"fresh_start({str(cwd)!r}, {kernel_settings(KERNEL_ENVIRONMENT)!r}, {KERNEL_ENVIRONMENT!r})")
     reset = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     reset.id = RESET_TAG
     nb.cells.insert(0, reset)

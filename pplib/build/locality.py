@@ -25,16 +25,16 @@ from pplib.build.execute import run_section
 from pplib.build.html import assemble_report
 from pplib.build.outputs import (
     UnitResult,
-    _read_json,
-    _stage,
-    _write_json,
-    _write_text,
     locality_out_dir,
     parameters_record,
+    read_json,
+    stage,
     work_dir,
+    write_json,
+    write_text,
 )
-from pplib.build.publish import METADATA, AuditFailed, _publish_and_audit, _record_files, _withdraw
-from pplib.build.stamps import _stamp_path, _up_to_date, inputs_hash
+from pplib.build.publish import METADATA, AuditFailed, publish_and_audit, record_files, withdraw
+from pplib.build.stamps import inputs_hash, stamp_path, up_to_date
 from pplib.build.workbook import tables_workbook
 from pplib.config import load_locality
 
@@ -60,7 +60,7 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     result = UnitResult(locality.slug, edition, str(target), name=locality.name)
     parameters = parameters or {}
     record = parameters_record(parameters, edition, sections)
-    changed = _read_json(work / "parameters.json") != record  # e.g. another set of sections
+    changed = read_json(work / "parameters.json") != record  # e.g. another set of sections
     plan = _plan(locality, sections, work, edition, parameters, rebuild or (changed and edition == "partner"))
     if edition == "partner" and any(stale for _, _, stale in plan):
         _start_clean(work)
@@ -70,15 +70,15 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
         (result.built if stale else result.skipped).append(section)
     if edition == "partner" and result.built:
         _settle(locality, locality_dir, plan, out_root, parameters, work)
-    with _stage("report"):
+    with stage("report"):
         if result.built or changed or not (work / "report.html").exists():
             assemble_report([work / "sections" / f"{s}.html" for s in sections], work / "report.html",
                             f"{locality.name} modern slavery problem profile ({edition} edition)")
             tables_workbook(work)
         shutil.rmtree(work / "work", ignore_errors=True)
-        _write_json(work / "parameters.json", record)
+        write_json(work / "parameters.json", record)
     if edition == "partner":
-        _publish_and_audit(work, target, result)
+        publish_and_audit(work, target, result)
     result.report = str(target / "report.html")
     if pdf:
         result.pdf = str(_print_pdf(target, edition))
@@ -93,7 +93,7 @@ def _plan(locality, sections, work: Path, edition: str, parameters: dict, rebuil
     for section in sections:
         digest = inputs_hash(locality, section, edition, parameters, upstream)
         upstream += digest  # a later section (the appendix) depends on the earlier ones
-        plan.append((section, digest, rebuild or not _up_to_date(work, section, digest)))
+        plan.append((section, digest, rebuild or not up_to_date(work, section, digest)))
     if edition == "partner" and any(stale for _, _, stale in plan):
         plan = [(section, digest, True) for section, digest, _ in plan]
     return plan
@@ -139,9 +139,9 @@ def _start_clean(work: Path, keep: tuple[str, ...] = ()) -> None:
 def _run_stamped(locality_dir: Path, section: str, digest: str, out_root: Path, parameters: dict, edition: str,
                  work: Path) -> None:
     """Run one section, then stamp it with what it was built from (no stamp while it runs: a crash rebuilds it)."""
-    stamp = _stamp_path(work, section)
+    stamp = stamp_path(work, section)
     stamp.unlink(missing_ok=True)
-    with _stage(section):
+    with stage(section):
         run_section(locality_dir, section, out_root, parameters, edition)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"inputs": digest}), encoding="utf-8")
@@ -151,26 +151,26 @@ def _run_stamped(locality_dir: Path, section: str, digest: str, out_root: Path, 
 
 def _print_pdf(folder: Path, edition: str) -> Path:
     from pplib.build.pdf import html_to_pdf
-    with _stage("PDF"):
+    with stage("PDF"):
         pdf = html_to_pdf(folder / "report.html", folder / "report.pdf")
     if edition == "partner":
-        _record_files(folder, [*_read_json(folder / METADATA)["files"], "report.pdf"])
+        record_files(folder, [*read_json(folder / METADATA)["files"], "report.pdf"])
     return pdf
 
 
-def _build_unit(args: tuple) -> UnitResult:
+def build_unit(args: tuple) -> UnitResult:
     """One unit in a worker process: any failure becomes a result, never an exception."""
     locality_dir, sections, out_root, parameters, edition, rebuild, pdf = args
     try:
         result = build_locality(locality_dir, sections, out_root, parameters, edition, rebuild, pdf)
     except Exception as exc:  # noqa: BLE001 - isolate the failure to this unit
         section = getattr(exc, "pplib_section", "")
-        result = _failed_unit(args, section, _error_summary(exc), traceback.format_exc())
+        result = failed_unit(args, section, _error_summary(exc), traceback.format_exc())
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 
-def _failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitResult:
+def failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitResult:
     """A unit that failed: logged, its traceback in error.txt in its working folder, the one-line reason in
     the result. A failed partner edition is withdrawn: its folder holds only a note saying so."""
     locality_dir, _, out_root, _, edition, _, _ = unit
@@ -178,9 +178,9 @@ def _failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitR
     log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
     result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
                         failed_section=section, error=summary, name=name)
-    _write_text(work_dir(out_root, slug, edition) / "error.txt", details)
+    write_text(work_dir(out_root, slug, edition) / "error.txt", details)
     if edition == "partner":
-        _withdraw(Path(result.out_dir), name, section or "setup")
+        withdraw(Path(result.out_dir), name, section or "setup")
     return result
 
 

@@ -46,21 +46,21 @@ def parameters_record(parameters: dict, edition: str, sections: tuple[str, ...])
     return json.loads(json.dumps({**kept, "edition": edition, "sections": list(sections)}, default=str))
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
 
 
-def _empty(folder: Path) -> None:
+def empty_folder(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -108,7 +108,7 @@ class UnitResult:
 
 
 @contextmanager
-def _stage(name: str):
+def stage(name: str):
     """Name the stage an exception came from, so the batch summary says where the unit failed."""
     try:
         yield

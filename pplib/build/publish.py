@@ -7,7 +7,7 @@ import html
 import shutil
 from pathlib import Path
 
-from pplib.build.outputs import PARTNER_WORK, UnitResult, _empty, _read_json, _stage, _write_json, _write_text
+from pplib.build.outputs import PARTNER_WORK, UnitResult, empty_folder, read_json, stage, write_json, write_text
 
 # Everything a partner gets, from the working folder: the report, its tables (also as a workbook), which
 # cells were withheld and why, what it was built with, and what the audit reads.
@@ -33,7 +33,7 @@ def publish_partner(work: Path, target: Path) -> list[str]:
     work, target = Path(work), Path(target)
     if work.resolve().is_relative_to(target.resolve()):
         raise ValueError(f"{work} is inside {target}, which publishing empties")
-    _empty(target)
+    empty_folder(target)
     files = []
     for pattern in PUBLISHED:
         for path in sorted(p for p in work.glob(pattern) if p.is_file()):
@@ -43,14 +43,14 @@ def publish_partner(work: Path, target: Path) -> list[str]:
             files.append(name)
     if METADATA not in files:
         files.append(METADATA)
-    _record_files(target, files)
+    record_files(target, files)
     return files
 
 
-def _record_files(target: Path, files: list[str]) -> None:
+def record_files(target: Path, files: list[str]) -> None:
     """The folder's file list in disclosure/metadata.json (the audit checks the folder holds nothing else)."""
-    metadata = _read_json(target / METADATA) or {"format": 1}
-    _write_json(target / METADATA, {**metadata, "files": files})
+    metadata = read_json(target / METADATA) or {"format": 1}
+    write_json(target / METADATA, {**metadata, "files": files})
 
 
 class AuditFailed(Exception):
@@ -65,7 +65,7 @@ class AuditFailed(Exception):
 def _audit(folder: Path):
     """The published folder read back and attacked as a partner could; raises AuditFailed if it gives away
     a suppressed count."""
-    with _stage(AUDIT):
+    with stage(AUDIT):
         from pplib.disclosure.audit import audit_folder  # here: the build must import without it
         audit = audit_folder(folder)
         if not audit.ok:
@@ -86,8 +86,8 @@ def audit_sentence(audit) -> str:
             "tables, totals and sentences in this edition.")
 
 
-def _publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
-    with _stage("publishing"):
+def publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
+    with stage("publishing"):
         publish_partner(work, target)
     audit = _audit(target)
     result.cells_shown, result.cells_suppressed = audit.shown, audit.suppressed
@@ -98,10 +98,10 @@ def _publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
         report.write_text(page.replace(AUDIT_PLACEHOLDER, stated), encoding="utf-8")
 
 
-def _withdraw(target: Path, name: str, where: str) -> None:
+def withdraw(target: Path, name: str, where: str) -> None:
     """Empty the partner folder but for a note: where it failed, never what (the error may quote input)."""
-    _empty(target)
-    _write_text(target / FAILED_NOTE,
+    empty_folder(target)
+    write_text(target / FAILED_NOTE,
                 f"The partner edition of {name} was not built: it failed in {where}.\n"
                 "Nothing of it is published here. The detail is in the internal edition's folder: "
                 f"internal/{PARTNER_WORK}/error.txt\n")

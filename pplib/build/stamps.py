@@ -47,11 +47,11 @@ def inputs_hash(locality, section: str, edition: str, parameters: dict, upstream
     return digest.hexdigest()
 
 
-def _stamp_path(out_dir: Path, section: str) -> Path:
+def stamp_path(out_dir: Path, section: str) -> Path:
     return out_dir / ".stamps" / f"{section}.json"
 
 
-def _up_to_date(out_dir: Path, section: str, digest: str) -> bool:
-    stamp = _stamp_path(out_dir, section)
+def up_to_date(out_dir: Path, section: str, digest: str) -> bool:
+    stamp = stamp_path(out_dir, section)
     html_file = out_dir / "sections" / f"{section}.html"
     return stamp.exists() and html_file.exists() and json.loads(stamp.read_text())["inputs"] == digest

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.colors import to_hex, to_rgb
 
 from pplib.figures.charts import PALETTE  # importing charts also selects the headless backend and the house style
-from pplib.measures.areas import LEVEL_LAYER, _districts, _force_district_codes, tile_layout, withheld
+from pplib.measures.areas import LEVEL_LAYER, district_table, force_district_codes, tile_layout, withheld
 from pplib.reference import boundaries
 from pplib.reference.forces import all_forces, england_and_wales, force_by_code
 from pplib.reference.published import ONS_OGL
@@ -157,7 +157,7 @@ def _shapes(level: str, folder: str):
     frame = boundaries.load_layer(layer.key).to_crs(27700)  # metres, so shapes are not stretched
     shapes = frame.rename(columns={layer.code_column: "area_code", layer.name_column: "area_name"})
     if level == "csp":
-        districts = _districts()
+        districts = district_table()
         districts = districts[districts["csp_code"].notna()]  # partnerships: England and Wales only
         shapes = shapes[shapes["area_code"].isin(districts.index)]
         shapes = shapes.assign(area_code=shapes["area_code"].map(districts["csp_code"]),
@@ -286,7 +286,7 @@ def _outline_force(ax, force_code: str) -> str:
     if own.empty:  # Police Scotland, PSNI, BTP: no police force area polygon, so outline their districts
         layer = "lad"
         shapes = area_shapes(layer)
-        own = shapes[shapes["area_code"].isin(_force_district_codes(force_code))]
+        own = shapes[shapes["area_code"].isin(force_district_codes(force_code))]
         if own.empty:
             return ""
         own = own.dissolve()

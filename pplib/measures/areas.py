@@ -73,7 +73,7 @@ NO_AREA = "no area at this level"  # the kind of a record whose district has no 
 
 
 @lru_cache(maxsize=1)
-def _districts() -> pd.DataFrame:
+def district_table() -> pd.DataFrame:
     """One row per UK district (index: LAD code, sorted) with its territorial force and, in England
     and Wales, the partnership it is counted in (csp_code/csp_name missing in Scotland and NI)."""
     every = districts().set_index("lad_code").sort_index()
@@ -92,14 +92,14 @@ def _districts() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
-def _force_district_codes(force_code: str) -> frozenset:
+def force_district_codes(force_code: str) -> frozenset:
     """The districts of the force's area (pplib.reference.published.force_districts: BTP's is Great Britain)."""
     return frozenset(force_districts(force_code)["lad_code"])
 
 
 def _force_districts(force_code: str) -> pd.DataFrame:
-    table = _districts()
-    return table[table.index.isin(_force_district_codes(force_code))]
+    table = district_table()
+    return table[table.index.isin(force_district_codes(force_code))]
 
 
 def _covers_great_britain(force_code: str) -> bool:
@@ -115,13 +115,13 @@ def _postcode_areas_by_force() -> dict[str, tuple[str, ...]]:
     """
     table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
     table = table[table["postcode_area"] != ""]  # Northern Ireland: no postcode area boundaries
-    table = table.assign(pfa_code=table["lad_code"].map(_districts()["pfa_code"]))
+    table = table.assign(pfa_code=table["lad_code"].map(district_table()["pfa_code"]))
     areas = {code: tuple(sorted(set(group["postcode_area"]))) for code, group in table.groupby("pfa_code")}
     for code in FORCE_COUNTRIES:
         if _covers_great_britain(code):
             areas[code] = GB_POSTCODE_AREAS
         else:
-            own = table[table["lad_code"].isin(_force_district_codes(code))]
+            own = table[table["lad_code"].isin(force_district_codes(code))]
             areas[code] = tuple(sorted(set(own["postcode_area"])))
     return areas
 
@@ -213,11 +213,11 @@ def _place_district(value, level: str, force_code: str) -> tuple[str | None, str
     if missing(value):
         return None, "missing", "no area recorded"
     code = str(value).strip().upper()
-    districts = _districts()
+    districts = district_table()
     if code not in districts.index:
         return None, "unknown", f"'{_shown(value)}' is not a known district in the UK"
     row = districts.loc[code]
-    if code not in _force_district_codes(force_code):
+    if code not in force_district_codes(force_code):
         return None, "outside force", f"{code} ({row['lad_name']}) is in {row['pfa_name']}, outside this force"
     if level == "csp" and pd.isna(row["csp_code"]):
         return None, NO_AREA, f"{code} ({row['lad_name']}) is in {row['country']}, which has no community " \

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pplib.measures import counts
-from pplib.measures.registers import NOT_RECORDED, REGISTER_SOURCE, _text, gap_status, open_gaps, register
+from pplib.measures.registers import NOT_RECORDED, REGISTER_SOURCE, as_text, gap_status, open_gaps, register
 from pplib.measures.value import describe
 from pplib.records.schemas import SCHEMAS
 
@@ -119,8 +119,8 @@ def intelligence_gaps(data, threshold: float = COMPLETENESS_THRESHOLD, partner: 
     """The register's open gaps, then the gaps the data quality shows, as one table."""
     gaps = open_gaps(register(data, "intelligence_gaps"))
     from_register = pd.DataFrame({
-        "gap": gaps["gap"].map(_text), "why it matters": gaps["description"].map(_text),
-        "possible source": gaps["source"].map(_text), "owner": gaps["owner"].map(_text),
+        "gap": gaps["gap"].map(as_text), "why it matters": gaps["description"].map(as_text),
+        "possible source": gaps["source"].map(as_text), "owner": gaps["owner"].map(as_text),
         "status": gaps["status"].map(gap_status), "source of the gap": REGISTER_SOURCE})
     return pd.concat([from_register, data_quality_gaps(data, threshold, partner)], ignore_index=True)
 

@@ -154,7 +154,7 @@ def likelihood_or_impact(value) -> str:
     return _lookup(value, _LEVEL_OF_RISK_ALIASES)
 
 
-def _text(value, blank: str = NOT_RECORDED) -> str:
+def as_text(value, blank: str = NOT_RECORDED) -> str:
     """A register's text with its spacing tidied, or `blank` when there is none."""
     return blank if missing(value) else " ".join(str(value).split())
 
@@ -206,8 +206,8 @@ def assets_in_grid(assets: pd.DataFrame) -> pd.DataFrame:
     frame = normalised_assets(assets)
     order = {name: i for i, name in enumerate([*LEVELS, *FUNCTIONS, NOT_RECORDED])}
     table = pd.DataFrame({
-        "level": frame["level"], "function": frame["function"], "asset": frame["asset"].map(_text),
-        "organisation": frame["organisation"].map(_text), "type": frame["asset_type"].map(_text),
+        "level": frame["level"], "function": frame["function"], "asset": frame["asset"].map(as_text),
+        "organisation": frame["organisation"].map(as_text), "type": frame["asset_type"].map(as_text),
         "4Ps": frame["four_ps"].map(" / ".join), "theme": frame["theme"]})
     keys = table.assign(_l=table["level"].map(order), _f=table["function"].map(order))
     return (keys.sort_values(["_l", "_f", "asset"], kind="stable").drop(columns=["_l", "_f"])
@@ -286,8 +286,8 @@ def actions_by_theme(actions: pd.DataFrame) -> pd.DataFrame:
     """Every action with its theme, priority, owner, timeframe and status: High first within each theme."""
     table = pd.DataFrame({
         "theme": actions["theme"].map(theme_name), "priority": actions["priority"].map(priority),
-        "action": actions["action"].map(_text), "owner": actions["owner"].map(_text),
-        "timeframe": actions["timeframe"].map(_text), "status": actions["status"].map(status)})
+        "action": actions["action"].map(as_text), "owner": actions["owner"].map(as_text),
+        "timeframe": actions["timeframe"].map(as_text), "status": actions["status"].map(status)})
     rank = {p: i for i, p in enumerate([*PRIORITIES, NOT_RECORDED])}
     return (table.assign(_p=table["priority"].map(rank)).sort_values(["theme", "_p"], kind="stable")
             .drop(columns="_p").reset_index(drop=True))
@@ -306,10 +306,10 @@ def vulnerabilities(data) -> pd.DataFrame:
         pd.DataFrame({"kind": "risk", "vulnerability": risks["risk"], "description": risks["description"],
                       "rating or status": "risk rated " + risks["rating"].astype(str), "owner": risks["owner"],
                       "_about": _about(risks, ["risk", "description"])}),
-        pd.DataFrame({"kind": "intelligence gap", "vulnerability": gaps["gap"].map(_text),
-                      "description": gaps["description"].map(_text),
+        pd.DataFrame({"kind": "intelligence gap", "vulnerability": gaps["gap"].map(as_text),
+                      "description": gaps["description"].map(as_text),
                       "rating or status": "gap " + gaps["status"].map(gap_status).str.lower(),
-                      "owner": gaps["owner"].map(_text), "_about": _about(gaps, ["gap", "description"])}),
+                      "owner": gaps["owner"].map(as_text), "_about": _about(gaps, ["gap", "description"])}),
     ], ignore_index=True)
     return rows
 
@@ -328,9 +328,9 @@ def assets_and_vulnerabilities(data) -> dict[str, dict[str, pd.DataFrame]]:
         placed |= mine
         shown = assets[assets["theme"] == theme]
         result[theme] = {
-            "assets": pd.DataFrame({"asset": shown["asset"].map(_text),
-                                    "organisation": shown["organisation"].map(_text),
-                                    "type": shown["asset_type"].map(_text)}).reset_index(drop=True),
+            "assets": pd.DataFrame({"asset": shown["asset"].map(as_text),
+                                    "organisation": shown["organisation"].map(as_text),
+                                    "type": shown["asset_type"].map(as_text)}).reset_index(drop=True),
             "vulnerabilities": found[mine].drop(columns="_about").reset_index(drop=True)}
     rest = found[~placed]
     if len(rest):
@@ -382,12 +382,12 @@ def risk_table(risks: pd.DataFrame) -> pd.DataFrame:
     impact = risks["impact"].map(likelihood_or_impact)
     rated = [risk_rating(lk, im) for lk, im in zip(likelihood, impact)]
     table = pd.DataFrame({
-        "risk": risks["risk"].map(_text), "description": risks["description"].map(_text),
+        "risk": risks["risk"].map(as_text), "description": risks["description"].map(as_text),
         "likelihood": likelihood.to_numpy(), "impact": impact.to_numpy(),
         "score": pd.array([score for score, _ in rated], dtype="Int64"),
         "rating": [rating for _, rating in rated],
-        "mitigation": risks["mitigation"].map(lambda v: _text(v, "none recorded")).to_numpy(),
-        "owner": risks["owner"].map(_text).to_numpy()})
+        "mitigation": risks["mitigation"].map(lambda v: as_text(v, "none recorded")).to_numpy(),
+        "owner": risks["owner"].map(as_text).to_numpy()})
     return (table.assign(_s=table["score"].fillna(0)).sort_values("_s", ascending=False, kind="stable")
             .drop(columns="_s").reset_index(drop=True))
 
@@ -395,8 +395,8 @@ def risk_table(risks: pd.DataFrame) -> pd.DataFrame:
 def recommendations(actions: pd.DataFrame) -> list[str]:
     """'Owner: action (timeframe)' for each High priority action not complete, in register order."""
     wanted = actions[(actions["priority"].map(priority) == "High") & (actions["status"].map(status) != "Complete")]
-    return [f"{_text(row.owner, 'Owner not recorded')}: {_text(row.action)} "
-            f"({_text(row.timeframe, 'timeframe not recorded')})" for row in wanted.itertuples()]
+    return [f"{as_text(row.owner, 'Owner not recorded')}: {as_text(row.action)} "
+            f"({as_text(row.timeframe, 'timeframe not recorded')})" for row in wanted.itertuples()]
 
 
 def actions_summary(actions: pd.DataFrame) -> pd.DataFrame:

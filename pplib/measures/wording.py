@@ -39,5 +39,5 @@ def share(part_text: str, whole_text: str, part: int, whole: int) -> str:
     return f", {100 * part / whole:.0f}%"
 
 
-def _in_brackets(share_text: str) -> str:
+def in_brackets(share_text: str) -> str:
     return f" ({share_text[2:]})" if share_text else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pplib.measures import compare, national
 from pplib.measures.counts import crimes_by_type, crimes_by_year, headline_counts, of_type
 from pplib.measures.quality import DATA_QUALITY_SOURCE, intelligence_gaps
-from pplib.measures.wording import _in_brackets, counted, plain, share, type_label, withheld
+from pplib.measures.wording import counted, in_brackets, plain, share, type_label, withheld
 
 
 def headline_bullets(data, number=plain) -> list[str]:
@@ -56,7 +56,7 @@ def type_bullets(data, exploitation_type: str, number=plain) -> list[str]:
     of = {"primary_type": exploitation_type}
     shown = number(len(crimes), "crimes", **of)
     total = number(len(data.crimes), "crimes")
-    of_all = _in_brackets(share(shown, total, len(crimes), len(data.crimes)))
+    of_all = in_brackets(share(shown, total, len(crimes), len(data.crimes)))
     lines = [f"{counted(shown, 'crime')}{of_all[:-1] + ' of all recorded)' if of_all else ''} had {label} as the primary type, with {counted(number(len(victims), 'victims', **of), 'victim')} "
              f"linked to them."]
     if len(victims):
@@ -67,14 +67,14 @@ def type_bullets(data, exploitation_type: str, number=plain) -> list[str]:
         female = number(n_female, "victims", **of, sex="female")
         nations = victims["nationality"].value_counts()
         top = nations.index[0]
-        lines.append(f"Of the victims, {children}{_in_brackets(share(children, all_victims, n_children, len(victims)))}"
-                     f" were children and {female}{_in_brackets(share(female, all_victims, n_female, len(victims)))}"
+        lines.append(f"Of the victims, {children}{in_brackets(share(children, all_victims, n_children, len(victims)))}"
+                     f" were children and {female}{in_brackets(share(female, all_victims, n_female, len(victims)))}"
                      f" female; the most common nationality was {top} "
                      f"({number(int(nations.iloc[0]), 'victims', **of, nationality=top)}).")
     if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
         flagged = int(crimes["county_lines"].fillna(False).sum())
         text = number(flagged, "crimes", **of, county_lines=True)
-        lines.append(f"{text} of these crimes{_in_brackets(share(text, shown, flagged, len(crimes)))} were flagged "
+        lines.append(f"{text} of these crimes{in_brackets(share(text, shown, flagged, len(crimes)))} were flagged "
                      f"as county lines.")
     return lines
 
