@@ -34,6 +34,7 @@ def _all_force_localities(out_root: Path) -> list[Path]:
 
 def _cmd_build(args) -> int:
     from pplib.build.batch import build
+    from pplib.build.outputs import OutputClash
     from pplib.registry import EDITIONS, SECTIONS
     if args.scheduler and args.engine != "dask":
         raise SystemExit("--scheduler is for --engine dask")
@@ -44,9 +45,13 @@ def _cmd_build(args) -> int:
     localities = localities or sample_localities()
     sections = tuple(args.section or SECTIONS)
     parameters = dict(_parameter(p) for p in args.set)
-    results = build(localities, sections, out_root, parameters, editions=tuple(args.edition or EDITIONS),
-                    jobs=args.jobs, rebuild=args.rebuild, pdf=args.pdf, progress=not args.quiet,
-                    engine=args.engine, scheduler=args.scheduler)
+    _check_parameters(parameters, sections)
+    try:
+        results = build(localities, sections, out_root, parameters, editions=tuple(args.edition or EDITIONS),
+                        jobs=args.jobs, rebuild=args.rebuild, pdf=args.pdf, progress=not args.quiet,
+                        engine=args.engine, scheduler=args.scheduler)
+    except OutputClash as exc:  # refused before any work
+        raise SystemExit(f"pplib build: {exc}") from None
     failed = [r for r in results if r.status == "failed"]
     for r in results:
         where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.error}"
@@ -54,6 +59,41 @@ def _cmd_build(args) -> int:
         print(f"{r.locality} ({r.edition}): {r.status}: {where}{withheld}")
     print(f"{len(results) - len(failed)} profiles built or up to date, {len(failed)} failed; "
           f"index: {out_root / 'index.html'}")
+    return 1 if failed else 0
+
+
+def _check_parameters(parameters: dict, sections: tuple[str, ...]) -> None:
+    """A --set name no section built takes (a misspelling) would be ignored silently by papermill: refuse it."""
+    import difflib
+
+    from papermill import inspect_notebook
+
+    from pplib.build.outputs import section_notebook
+    from pplib.registry import SECTIONS
+    taken = {name for s in sections if s in SECTIONS for name in inspect_notebook(str(section_notebook(s)))}
+    for name in parameters:
+        if name not in taken:
+            close = difflib.get_close_matches(name, sorted(taken), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise SystemExit(f"--set {name}: no section being built takes a parameter '{name}'{hint} "
+                             f"(parameters: {', '.join(sorted(taken))})")
+
+
+def _cmd_check(args) -> int:
+    """Load each locality's files as a build would, without running a section: what is refused, and where
+    every row went (the reasons name rows and columns, never values)."""
+    from pplib.config import ConfigError, load_locality
+    from pplib.records.dataset import check_lines, load_locality_data
+    from pplib.records.load import SourceError
+    failed = 0
+    for folder in args.locality:
+        try:
+            data = load_locality_data(load_locality(folder))
+        except (ConfigError, SourceError) as exc:
+            print(f"{folder}: refused: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print("\n".join(check_lines(data, args.rows)))
     return 1 if failed else 0
 
 
@@ -138,6 +178,11 @@ def parser() -> argparse.ArgumentParser:
 
     d.add_argument("--update-readme", action="store_true", help="rewrite the dictionary inside README.md")
     d.set_defaults(func=_cmd_data_dictionary)
+
+    c = sub.add_parser("check", help="load a locality's files without building: what is refused, rows rejected")
+    c.add_argument("--locality", action="append", required=True, help="locality folder or YAML file (repeatable)")
+    c.add_argument("--rows", type=int, default=20, help="rejected rows listed per locality (default 20)")
+    c.set_defaults(func=_cmd_check)
 
     a = sub.add_parser("audit", help="check a built partner edition folder gives no suppressed count away")
     a.add_argument("folder", help="the partner edition's folder, e.g. outputs/<locality>/partner")

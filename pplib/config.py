@@ -64,6 +64,13 @@ class Locality(_Strict):
     case_studies: Path | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
+    @field_validator("handling_marking")
+    @classmethod
+    def _marked(cls, marking: str) -> str:
+        if not marking.strip():  # an unmarked report would pass for one anyone may read
+            raise ValueError("must not be empty or blank: every page of a report carries it (e.g. OFFICIAL-SENSITIVE)")
+        return marking
+
     @field_validator("force_code")
     @classmethod
     def _known_force(cls, code: str) -> str:

@@ -26,14 +26,14 @@ def two_localities(tmp_path):
 
 
 def _break(folder: Path) -> None:
-    """Make the local picture fail: the crimes file no longer has its header where the config says."""
+    """Make the locality fail before any notebook runs: the crimes file no longer has the mapped header."""
     victims = folder / "locality.yaml"
     text = victims.read_text(encoding="utf-8").replace("Crime Reference", "Crime Reference (renamed)", 1)
     text = text.replace("URN", "URN (renamed)", 1)
     victims.write_text(text, encoding="utf-8")
 
 
-def test_one_failure_never_stops_the_others_and_the_batch_says_which_notebook(two_localities, tmp_path):
+def test_one_failure_never_stops_the_others_and_the_batch_says_where(two_localities, tmp_path):
     broken, healthy = two_localities
     _break(broken)
     results = build(two_localities, SECTIONS, tmp_path / "out", editions=("internal",), jobs=2)
@@ -41,10 +41,10 @@ def test_one_failure_never_stops_the_others_and_the_batch_says_which_notebook(tw
     assert by_slug[healthy.name].status == "built"
     assert (Path(by_slug[healthy.name].out_dir) / "report.html").exists()
     failed = by_slug[broken.name]
-    assert failed.status == "failed" and failed.failed_section == "local_picture"
+    assert failed.status == "failed" and failed.failed_section == "checking the sources"  # before any notebook
     assert failed.error.startswith("SourceError: ") and "expected column(s) not found" in failed.error
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "failed in <code>local_picture</code>" in index
+    assert "failed in <code>checking the sources</code>" in index
     assert f'href="{healthy.name}/internal/report.html"' in index
 
 
@@ -57,7 +57,7 @@ def test_cli_exits_non_zero_with_a_summary_when_a_locality_fails(two_localities,
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "1 profiles built or up to date, 1 failed" in out
-    assert f"{two_localities[0].name} (internal): failed: failed in local_picture" in out
+    assert f"{two_localities[0].name} (internal): failed: failed in checking the sources" in out
 
 
 def test_rebuild_only_what_failed_or_changed(two_localities, tmp_path, monkeypatch):

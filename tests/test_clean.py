@@ -57,3 +57,18 @@ def test_flag(raw, expected):
 def test_age_group_and_band(age, group, band):
     assert clean.age_group(age) == group
     assert clean.age_band(age) == band
+
+
+@pytest.mark.parametrize("name, code", [
+    ("Newark & Sherwood", "E07000175"), ("newark and sherwood", "E07000175"), ("Kingston upon Hull", "E06000010"),
+    ("Kingston-upon-Hull", "E06000010"), ("KINGSTON UPON HULL, CITY OF", "E06000010"), ("St Helens", "E08000013"),
+    ("Bristol City Council", "E06000023"), ("Bassetlow", "E07000171"), ("e07000171", "E07000171")])
+def test_district_names_in_their_usual_variants_map_to_ons_codes(name, code):
+    assert clean.lad_code(name) == code and clean.is_known_lad(name)
+
+
+@pytest.mark.parametrize("recorded, types", [
+    ("CCE", ["criminal"]), ("CSE", ["sexual"]), ("CL", ["criminal"]), ("DS", ["domestic servitude"]),
+    ("CCE / county lines", ["criminal"]), ("CSE; LE", ["sexual", "labour"])])
+def test_abbreviations_police_and_councils_use_map_to_their_types(recorded, types):
+    assert clean.exploitation_types(recorded) == types

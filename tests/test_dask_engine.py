@@ -68,7 +68,7 @@ def test_a_failing_profile_on_the_cluster_is_reported_and_the_others_still_build
                     scheduler=cluster.scheduler.address)
     by_slug = {r.locality: r for r in results}
     assert by_slug[healthy.name].status == "built"
-    assert by_slug[broken.name].status == "failed" and by_slug[broken.name].failed_section == "local_picture"
+    assert by_slug[broken.name].status == "failed" and by_slug[broken.name].failed_section == "checking the sources"
     assert "expected column(s) not found" in by_slug[broken.name].error
 
 

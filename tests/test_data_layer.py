@@ -43,7 +43,7 @@ def test_unparseable_required_date_rejects_the_row_naming_file_row_and_column(tm
     data = _data(folder)
     entry = _ledger_row(data, "crimes", 3)  # header is Excel row 1, A2 is row 3
     assert entry["status"] == "rejected"
-    assert entry["reason"].startswith("crimes.csv row 3, column 'date_recorded': '32/13/2022' is not a date")
+    assert entry["reason"].startswith("crimes.csv row 3, column 'date_recorded': the value is not a date")
     assert list(data.crimes["crime_key"]) == ["C00001"]
 
 
@@ -52,7 +52,7 @@ def test_wrong_type_in_optional_column_is_noted_and_treated_as_missing(tmp_path)
     data = _data(folder)
     entry = _ledger_row(data, "victims", 2)
     assert entry["status"] == "used"
-    assert "column 'age': 'thirty' is not a whole number of years" in entry["notes"]
+    assert "column 'age': the value is not a whole number of years" in entry["notes"]
     assert data.victims["age_group"].tolist() == ["unknown"]
 
 
@@ -61,11 +61,11 @@ def test_unknown_category_is_reported_and_counted_as_unknown(tmp_path):
                            [victim("A1", "V1", sex="Q", nationality="Martian")])
     data = _data(folder)
     notes = _ledger_row(data, "victims", 2)["notes"]
-    assert "column 'sex': 'Q' is not Male, Female" in notes
-    assert "column 'nationality': 'Martian' is not a nationality" in notes
+    assert "column 'sex': the value is not Male, Female" in notes
+    assert "column 'nationality': the value is not a nationality" in notes
     assert data.victims.iloc[0]["sex"] == "unknown"
     assert data.victims.iloc[0]["nationality"] == "Other (unrecognised)"
-    assert "'Labour; pickpocketing' is not exploitation types" in _ledger_row(data, "crimes", 2)["notes"]
+    assert "column 'exploitation_types': the value is not exploitation types" in _ledger_row(data, "crimes", 2)["notes"]
     assert data.crimes.iloc[0]["secondary_types"] == "other"
 
 
@@ -182,3 +182,9 @@ def test_csv_grid_matches_the_csv_module_row_for_row():
         grid = _csv_grid(data, encoding)
         assert grid.values.tolist() == [r + [""] * (width - len(r)) for r in expected], encoding
         assert grid.iloc[3, 2] == 'He said "no"' and grid.iloc[4, 2] == "line one\r\nline two"
+
+
+def test_a_district_recorded_by_name_only_places_the_crime(tmp_path):
+    rows = [crime("A1", lad_code="", lad_name="Newark & Sherwood"), crime("A2", lad_code="", lad_name="Hull")]
+    data = _data(make_locality(tmp_path, rows))
+    assert data.crimes.set_index("crime_key")["lad_code"].tolist() == ["E07000175", "E06000010"]

@@ -105,17 +105,35 @@ def test_messy_postcode_districts_are_read_or_reported():
     frame = _records(postcode_district=["NG7", "ng7 ", " NG 7", "NG7 1AB", "NG", "DN22", "S80", "M1", "XX1",
                                         "N/A", None, "  "])
     table, unmatched = areas.area_counts(frame, "postcode_area", NOTTS)
-    assert table.set_index("area_code")["count"].to_dict() == {"DN": 1, "NG": 5}
+    # S and LE straddle the force boundary (Bassetlaw is partly in S): with no district, S80 is not guessed in
+    assert table.set_index("area_code")["count"].to_dict() == {"DN": 1, "LE": 0, "NG": 5, "S": 0}
     assert table["rate_per_100k"].isna().all() and "no population" in table.attrs["rate_note"]
     reasons = unmatched.set_index("reason")["count"].to_dict()
     assert reasons == {
         "no area recorded": 2,
-        "S is not one of this force's postcode areas (DN, NG)": 1,
-        "M is not one of this force's postcode areas (DN, NG)": 1,
+        "S straddles the force boundary and the record has no district recorded": 1,
+        "M is not one of this force's postcode areas (DN, LE, NG, S)": 1,
         "'XX1' is not a recognisable postcode district": 1,
         "'N/A' is not a recognisable postcode district": 1,
     }
     assert table["count"].sum() + unmatched["count"].sum() == len(frame)
+
+
+def test_inside_the_force_follows_the_district_where_recorded():
+    frame = _records(postcode_district=["S80", "S1", "S81"], lad_code=["E07000171", "E08000019", None])
+    table, unmatched = areas.area_counts(frame, "postcode_area", NOTTS)
+    assert table.set_index("area_code").loc["S", "count"] == 1  # Worksop, Bassetlaw: Nottinghamshire
+    assert unmatched.set_index("kind")["count"].to_dict() == {"outside force": 1, areas.STRADDLES: 1}
+
+
+def test_straddling_postcode_areas_are_drawn_clipped_to_the_force(geo):
+    from pplib.figures import maps
+    table, _ = areas.area_counts(_records(postcode_district=["NG7"]), "postcode_area", NOTTS)
+    shapes = maps._shapes_for(table, "postcode_area")
+    whole = maps.area_shapes("postcode_area").set_index("area_code").loc["S"].geometry
+    drawn = shapes.set_index("area_code").loc["S"].geometry
+    assert 0 < drawn.area < 0.5 * whole.area  # only the Bassetlaw part of S
+    assert maps.force_outline(NOTTS).buffer(100).union_all().contains(drawn)
 
 
 def test_a_missing_column_puts_every_row_in_unmatched():

@@ -4,7 +4,6 @@ page and build summary. A unit that fails never stops the others.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import multiprocessing
 import os
@@ -13,10 +12,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import quote
 
 from pplib.build.execute import kernel_settings
 from pplib.build.locality import build_unit, failed_unit
-from pplib.build.outputs import UnitResult
+from pplib.build.outputs import UnitResult, check_distinct_outputs, write_json, write_text
 from pplib.build.publish import FAILED_NOTE
 from pplib.paths import OUTPUTS_DIR
 from pplib.registry import EDITIONS, SECTIONS
@@ -37,7 +37,9 @@ def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_r
     the one at `scheduler`, or a local one of `jobs` workers when no scheduler is given)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not '{engine}'")
-    out_root = Path(out_root or OUTPUTS_DIR)
+    # Absolute from here on: the kernel works in its own folder (a relative path would miss).
+    out_root = Path(out_root or OUTPUTS_DIR).resolve()
+    check_distinct_outputs(locality_dirs)  # before any work: two localities must never share a folder
     if engine == "dask":  # another machine resolves relative paths against its own working folder
         out_root, locality_dirs = out_root.resolve(), [Path(loc).resolve() for loc in locality_dirs]
     units = [(Path(loc), tuple(sections), out_root, parameters or {}, edition, rebuild, pdf)
@@ -133,25 +135,39 @@ def write_index(results: list[UnitResult], out_root: Path) -> Path:
     for r in results:
         base = Path(r.out_dir).relative_to(out_root).as_posix()
         offered = FAILED_LINKS if r.status == "failed" else INDEX_LINKS  # never an earlier build's report
-        links = [f'<a href="{base}/{file}">{label}</a>' for file, label in offered.items()
+        # Folder names are the user's: quoted as a URL and escaped as an attribute, never markup.
+        links = [f'<a href="{html.escape(quote(f"{base}/{file}"), quote=True)}">{label}</a>'
+                 for file, label in offered.items()
                  if (Path(r.out_dir) / file).is_file() and (file != "report.pdf" or r.pdf)]  # not an old PDF
         detail = (f"failed in <code>{html.escape(r.failed_section or 'setup')}</code>: {html.escape(r.error)}"
                   if r.status == "failed" else
                   f"{len(r.built)} section{'s' if len(r.built) != 1 else ''} rebuilt, {len(r.skipped)} unchanged"
                   + (f"; {html.escape(r.suppression())}" if r.suppression() else ""))
-        rows.append(f"<tr class='pp-{r.status.replace(' ', '-')}'><td>{html.escape(r.name or r.locality)}</td>"
-                    f"<td>{r.edition}</td><td>{r.status}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
+        status = html.escape(r.status, quote=True)
+        rows.append(f"<tr class='pp-{status.replace(' ', '-')}'><td>{html.escape(r.name or r.locality)}</td>"
+                    f"<td>{html.escape(r.edition)}</td><td>{status}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
     page = INDEX_TEMPLATE.format(rows="\n".join(rows), built=sum(r.status != "failed" for r in results),
                                  failed=sum(r.status == "failed" for r in results))
     target = out_root / "index.html"
     out_root.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
-    (out_root / "build-summary.json").write_text(json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8")
+    write_text(target, page)
+    write_json(out_root / "build-summary.json", [_summary(r, out_root) for r in results])
     return target
 
 
+def _summary(result: UnitResult, out_root: Path) -> dict:
+    """A unit's result for build-summary.json, its paths relative to the output folder (no machine path)."""
+    summary = asdict(result)
+    for key in ("out_dir", "report", "pdf"):
+        if summary[key]:
+            summary[key] = Path(summary[key]).relative_to(out_root).as_posix()
+    return summary
+
+
 INDEX_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Modern slavery problem profiles</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>Modern slavery problem profiles</title>
 <style>
 body {{ font-family: "Segoe UI", Arial, sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }}

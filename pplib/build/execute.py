@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ from papermill.log import logger as papermill_logger
 from pplib.build.html import export_html
 from pplib.build.outputs import SectionResult, section_notebook, work_dir
 from pplib.config import load_locality
+from pplib.files import Redactor, replacing
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class KeptKernelEngine(NBClientEngine):
                                          log=papermill_logger, log_output=log_output, stdout_file=stdout_file,
                                          stderr_file=stderr_file)
         client.kc = kept.client  # None the first time: nbclient starts the kernel and connects
+        _thread.running = nb_man.nb  # what has run so far, for the record of a failed run
         try:
             return client.execute()
         finally:
@@ -125,12 +128,22 @@ def kernel_settings(also: tuple[str, ...] = ()) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in also}
 
 
-def _with_reset_cell(notebook: Path, cwd: Path) -> nbformat.NotebookNode:
+def _settings_file() -> Path:
+    """The build's current settings in a file only this user can read, outside the output folder: passed in
+    the reset cell's source, they would be in the kernel's history and papermill's record of the notebook."""
+    handle, name = tempfile.mkstemp(prefix="pplib-settings-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(kernel_settings(KERNEL_ENVIRONMENT), file)
+    return Path(name)
+
+
+def _with_reset_cell(notebook: Path, cwd: Path, settings: Path) -> nbformat.NotebookNode:
     """The notebook with a first cell that moves the kept kernel into this run's own working folder, gives
-    it the build's current PPLIB_* settings and empties its namespace (pplib.build.kernel.fresh_start)."""
+    it the build's current PPLIB_* settings (from `settings`, which it deletes) and empties its namespace
+    (pplib.build.kernel.fresh_start)."""
     nb = nbformat.read(notebook, as_version=4)
     source = ("from pplib.build.kernel import fresh_start\n"
-              f"fresh_start({str(cwd)!r}, {kernel_settings(KERNEL_ENVIRONMENT)!r}, {KERNEL_ENVIRONMENT!r})")
+              f"fresh_start({str(cwd)!r}, {str(settings)!r}, {KERNEL_ENVIRONMENT!r})")
     reset = nbformat.v4.new_code_cell(source, metadata={"tags": [RESET_TAG]})
     reset.id = RESET_TAG
     nb.cells.insert(0, reset)
@@ -142,26 +155,41 @@ def _without_reset_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _drop_reset_cell(output: Path) -> None:
-    """The executed notebook papermill left on disk after a failure, without the build's own cell."""
-    if output.exists():  # papermill wrote nothing if it failed before the first cell
-        nbformat.write(_without_reset_cell(nbformat.read(output, as_version=4)), output)
+def _portable(nb: nbformat.NotebookNode, notebook: Path, output: Path,
+              redactor: Redactor | None) -> nbformat.NotebookNode:
+    """The executed notebook as it is kept: without the build's own cell, naming the notebooks it ran by
+    their names (papermill records the input notebook whole, and both paths), and with no machine path or
+    PPLIB_* setting anywhere in it."""
+    nb = _without_reset_cell(nb)
+    record = nb.metadata.setdefault("papermill", {})
+    record["input_path"], record["output_path"] = f"notebooks/{Path(notebook).name}", Path(output).name
+    record.pop("environment_variables", None)
+    return (redactor or Redactor({})).tree(nb)
 
 
-def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> nbformat.NotebookNode:
-    """Run the notebook in the kept kernel; write the executed notebook once, at the end (papermill would
-    otherwise rewrite the whole notebook, charts and all, before and after every cell)."""
+def _write_notebook(nb: nbformat.NotebookNode, output: Path) -> None:
+    with replacing(output) as temporary:
+        nbformat.write(nb, temporary)
+
+
+def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path,
+             redactor: Redactor | None = None) -> nbformat.NotebookNode:
+    """Run the notebook in the kept kernel; write the executed notebook once, at the end, whole (papermill
+    would otherwise rewrite it, charts and all, before and after every cell, in place)."""
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        settings = _settings_file()
+        _thread.running = None
         try:
-            executed = papermill.execute_notebook(_with_reset_cell(notebook, cwd), str(output),
+            executed = papermill.execute_notebook(_with_reset_cell(notebook, cwd, settings), None,
                                                   parameters=parameters, kernel_name=KERNEL,
                                                   cwd=str(_KERNEL_HOME), progress_bar=False, log_output=False,
                                                   request_save_on_cell_execute=False, engine_name=ENGINE)
-            executed = _without_reset_cell(executed)
-            nbformat.write(executed, output)
+            executed = _portable(executed, notebook, output, redactor)
+            _write_notebook(executed, output)
             return executed
         except papermill.PapermillExecutionError:
-            _drop_reset_cell(output)
+            if getattr(_thread, "running", None) is not None:  # the failed run, kept to read
+                _write_notebook(_portable(_thread.running, notebook, output, redactor), output)
             raise  # a cell failed: not a start-up race, and the kernel is fine
         except Exception as exc:  # noqa: BLE001 - retried only when it is a start-up race
             _discard_kernel()
@@ -169,6 +197,9 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path) -> nbfor
                 raise
             log.warning("kernel start failed (%s); retrying (%d/%d)", exc, attempt, KERNEL_START_ATTEMPTS)
             time.sleep(attempt)
+        finally:
+            settings.unlink(missing_ok=True)  # the kernel deletes it on reading; not if it never did
+            _thread.running = None
 
 
 def run_section(locality_dir: Path, section: str, out_root: Path, parameters: dict | None = None,
@@ -177,6 +208,7 @@ def run_section(locality_dir: Path, section: str, out_root: Path, parameters: di
 
     `parameters` sets the notebook's own parameters (e.g. year for the national picture)."""
     locality = load_locality(locality_dir)
+    out_root = Path(out_root).resolve()  # the kernel works in its own folder: a relative path would miss
     out_dir = work_dir(out_root, locality.slug, edition)
     scratch = out_dir / "work" / section
     scratch.mkdir(parents=True, exist_ok=True)
@@ -185,7 +217,8 @@ def run_section(locality_dir: Path, section: str, out_root: Path, parameters: di
     params = {**(parameters or {}), "locality": str(locality.base_dir), "output_dir": str(out_dir),
               "edition": edition}
     log.info("running %s for %s (%s edition)", section, locality.name, edition)
-    notebook = _execute(section_notebook(section), executed, params, scratch)
+    redactor = Redactor({"<outputs>": out_root, "<locality>": locality.base_dir})
+    notebook = _execute(section_notebook(section), executed, params, scratch, redactor)
     html_file = export_html(notebook, out_dir / "sections" / f"{section}.html", locality.handling_marking)
     shutil.rmtree(scratch, ignore_errors=True)
     return SectionResult(locality.slug, section, executed, html_file, edition)

@@ -14,6 +14,8 @@ from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from pplib.files import write_text
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -63,8 +65,7 @@ def export_html(notebook: Path | nbformat.NotebookNode, target: Path, marking: s
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else notebook
     nb.metadata["pplib"] = {"marking": marking}
     body, _ = _exporter().from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
-    return target
+    return write_text(target, body)
 
 
 def _table_of_contents(page: str) -> str:
@@ -96,5 +97,4 @@ def assemble_report(section_pages: list[Path], target: Path, title: str) -> Path
     head, tail = shell[:shell.find(CONTENT_START) + len(CONTENT_START)], shell[shell.rfind(CONTENT_END):]
     body = "".join(_content(page, path) for page, path in zip(pages, section_pages))
     head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
-    target.write_text(_table_of_contents(head + body + tail), encoding="utf-8")
-    return target
+    return write_text(target, _table_of_contents(head + body + tail))

@@ -1,17 +1,21 @@
 """Run by the build in its kept kernel before each notebook (see pplib.build.execute._with_reset_cell)."""
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 
-def fresh_start(cwd: str, settings: dict[str, str], also: tuple[str, ...] = ()) -> None:
-    """Move into the notebook's own working folder, take the build's current PPLIB_* settings (and `also`),
-    and empty the namespace the last notebook left. Modules stay imported: that is the point of keeping the
+def fresh_start(cwd: str, settings_file: str, also: tuple[str, ...] = ()) -> None:
+    """Move into the notebook's own working folder, take the build's current PPLIB_* settings (and `also`)
+    from `settings_file` (deleted once read), and empty the namespace the last notebook left. Modules stay imported: that is the point of keeping the
     kernel. Unlike %reset, no full garbage collection (a tenth of a second per notebook); Python's own
     collector still runs as memory is allocated."""
     from IPython import get_ipython
 
     os.chdir(cwd)
+    settings = json.loads(Path(settings_file).read_text(encoding="utf-8"))
+    Path(settings_file).unlink(missing_ok=True)
     for name in [n for n in os.environ if n.startswith("PPLIB_") or n in also]:
         del os.environ[name]
     os.environ.update(settings)

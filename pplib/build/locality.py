@@ -11,9 +11,11 @@ partner folder, audited there and, if the audit fails, withdrawn.
 """
 from __future__ import annotations
 
-import json
+import datetime as dt
+import html
 import logging
 import os
+import re
 import shutil
 import socket
 import traceback
@@ -24,6 +26,7 @@ import papermill
 from pplib.build.execute import run_section
 from pplib.build.html import assemble_report
 from pplib.build.outputs import (
+    PARTNER_WORK,
     UnitResult,
     locality_out_dir,
     parameters_record,
@@ -33,35 +36,47 @@ from pplib.build.outputs import (
     write_json,
     write_text,
 )
-from pplib.build.publish import METADATA, AuditFailed, publish_and_audit, record_files, withdraw
-from pplib.build.stamps import inputs_hash, stamp_path, up_to_date
+from pplib.build.publish import FAILED_NOTE, AuditFailed, publish_and_audit, withdraw
+from pplib.build.stamps import (
+    inputs_hash,
+    stamp_path,
+    stamp_section,
+    stamp_unit,
+    unit_state,
+    unstamp_unit,
+    up_to_date,
+)
 from pplib.build.workbook import tables_workbook
 from pplib.config import load_locality
+from pplib.files import Redactor, remove_temporaries, replacing
+from pplib.records.load import check_sources
 
 log = logging.getLogger(__name__)
 
-
-
-
-
-
-
-
-
-
+SOURCES_CHECK = "checking the sources"
 
 
 def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path, parameters: dict | None = None,
                    edition: str = "internal", rebuild: bool = True, pdf: bool = False) -> UnitResult:
     """All sections of one locality in one edition, then the assembled report and the tables workbook; the
-    partner edition's are then published to its folder and audited there."""
+    partner edition's are then published to its folder and audited there.
+
+    The folder's own stamp is taken away first and put back last, over every file then in the folder: a
+    build stopped anywhere in between leaves a folder the next build does not take for complete."""
     locality = load_locality(locality_dir)
+    with stage(SOURCES_CHECK):  # a file that cannot be used fails here, in seconds, before any section runs
+        check_sources(locality)
+    out_root = Path(out_root).resolve()  # the kernel works in its own folder: a relative path would miss
     work, target = work_dir(out_root, locality.slug, edition), locality_out_dir(out_root, locality.slug, edition)
     result = UnitResult(locality.slug, edition, str(target), name=locality.name)
     parameters = parameters or {}
     record = parameters_record(parameters, edition, sections)
+    digests = _digests(locality, sections, edition, parameters)
+    state = unit_state(work, digests, record)
+    unstamp_unit(work)
+    remove_temporaries(work, keep=(PARTNER_WORK,))  # the partner edition's, perhaps being built now
     changed = read_json(work / "parameters.json") != record  # e.g. another set of sections
-    plan = _plan(locality, sections, work, edition, parameters, rebuild or (changed and edition == "partner"))
+    plan = _plan(work, digests, edition, rebuild or state == "rebuild" or (changed and edition == "partner"))
     if edition == "partner" and any(stale for _, _, stale in plan):
         _start_clean(work)
     for section, digest, stale in plan:
@@ -71,29 +86,37 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     if edition == "partner" and result.built:
         _settle(locality, locality_dir, plan, out_root, parameters, work)
     with stage("report"):
-        if result.built or changed or not (work / "report.html").exists():
+        if result.built or state != "complete":
             assemble_report([work / "sections" / f"{s}.html" for s in sections], work / "report.html",
                             f"{locality.name} modern slavery problem profile ({edition} edition)")
             tables_workbook(work)
         shutil.rmtree(work / "work", ignore_errors=True)
         write_json(work / "parameters.json", record)
     if edition == "partner":
-        publish_and_audit(work, target, result)
+        publish_and_audit(work, target, result, print_report_pdf if pdf else None)
+    elif pdf:
+        print_report_pdf(target)
     result.report = str(target / "report.html")
-    if pdf:
-        result.pdf = str(_print_pdf(target, edition))
-    result.status = "built" if result.built else "up to date"
+    result.pdf = str(target / "report.pdf") if pdf else ""
+    _clear_failure(work, target)
+    stamp_unit(work, digests, record)
+    result.status = "built" if result.built or state != "complete" else "up to date"
     return result
 
 
-def _plan(locality, sections, work: Path, edition: str, parameters: dict, rebuild: bool) -> list[tuple]:
+def _digests(locality, sections, edition: str, parameters: dict) -> dict[str, str]:
+    """Each section's inputs hash, in report order: a later section (the appendix) depends on the earlier ones."""
+    digests, upstream = {}, ""
+    for section in sections:
+        digests[section] = inputs_hash(locality, section, edition, parameters, upstream)
+        upstream += digests[section]
+    return digests
+
+
+def _plan(work: Path, digests: dict[str, str], edition: str, rebuild: bool) -> list[tuple]:
     """(section, inputs hash, needs building) in report order. The partner edition rebuilds all or none: its
     ledger is locality-wide, so its disclosure decisions must be made over one consistent build."""
-    plan, upstream = [], ""
-    for section in sections:
-        digest = inputs_hash(locality, section, edition, parameters, upstream)
-        upstream += digest  # a later section (the appendix) depends on the earlier ones
-        plan.append((section, digest, rebuild or not up_to_date(work, section, digest)))
+    plan = [(section, digest, rebuild or not up_to_date(work, section, digest)) for section, digest in digests.items()]
     if edition == "partner" and any(stale for _, _, stale in plan):
         plan = [(section, digest, True) for section, digest, _ in plan]
     return plan
@@ -139,23 +162,26 @@ def _start_clean(work: Path, keep: tuple[str, ...] = ()) -> None:
 def _run_stamped(locality_dir: Path, section: str, digest: str, out_root: Path, parameters: dict, edition: str,
                  work: Path) -> None:
     """Run one section, then stamp it with what it was built from (no stamp while it runs: a crash rebuilds it)."""
-    stamp = stamp_path(work, section)
-    stamp.unlink(missing_ok=True)
+    stamp_path(work, section).unlink(missing_ok=True)
     with stage(section):
         run_section(locality_dir, section, out_root, parameters, edition)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"inputs": digest}), encoding="utf-8")
+    stamp_section(work, section, digest)
 
 
 
 
-def _print_pdf(folder: Path, edition: str) -> Path:
+def print_report_pdf(folder: Path) -> Path:
+    """folder/report.pdf from folder/report.html, whole or not at all."""
     from pplib.build.pdf import html_to_pdf
-    with stage("PDF"):
-        pdf = html_to_pdf(folder / "report.html", folder / "report.pdf")
-    if edition == "partner":
-        record_files(folder, [*read_json(folder / METADATA)["files"], "report.pdf"])
-    return pdf
+    with stage("PDF"), replacing(folder / "report.pdf") as temporary:
+        html_to_pdf(folder / "report.html", temporary)
+    return folder / "report.pdf"
+
+
+def _clear_failure(work: Path, target: Path) -> None:
+    """A build that succeeds takes away the notes an earlier failure left (its detail may quote input)."""
+    (work / "error.txt").unlink(missing_ok=True)
+    (target / FAILED_NOTE).unlink(missing_ok=True)
 
 
 def build_unit(args: tuple) -> UnitResult:
@@ -174,14 +200,43 @@ def failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitRe
     """A unit that failed: logged, its traceback in error.txt in its working folder, the one-line reason in
     the result. A failed partner edition is withdrawn: its folder holds only a note saying so."""
     locality_dir, _, out_root, _, edition, _, _ = unit
+    out_root = Path(out_root).resolve()
     slug, name = _identity(locality_dir)
-    log.error("%s (%s): failed in %s: %s", slug, edition, section or "setup", summary)
+    redactor = Redactor({"<outputs>": out_root, "<locality>": Path(locality_dir).resolve()})
+    summary, where = redactor.text(summary), section or "setup"
+    log.error("%s (%s): failed in %s: %s", slug, edition, where, summary)
     result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
                         failed_section=section, error=summary, name=name)
-    write_text(work_dir(out_root, slug, edition) / "error.txt", details)
+    work = work_dir(out_root, slug, edition)
+    unstamp_unit(work)
+    write_text(work / "error.txt", redactor.text(details))
     if edition == "partner":
-        withdraw(Path(result.out_dir), name, section or "setup")
+        withdraw(Path(result.out_dir), name, where)
+    else:
+        mark_out_of_date(work, name, where)
     return result
+
+
+def mark_out_of_date(folder: Path, name: str, where: str) -> None:
+    """What an earlier build left in the internal folder, marked as not current: a banner at the top of its
+    report, and a note the index links to. The next build that succeeds makes the report again."""
+    report = folder / "report.html"
+    if report.is_file():
+        page = OUT_OF_DATE.sub("", report.read_text(encoding="utf-8"))  # one banner, the latest failure's
+        banner = (f'<div class="pp-out-of-date" role="alert" style="{OUT_OF_DATE_STYLE}"><strong>Out of date.'
+                  f"</strong> The latest build of this report failed in {html.escape(where)} on "
+                  f"{dt.datetime.now():%d %B %Y at %H:%M}; what follows is from an earlier build. The detail is "
+                  "in error.txt beside this report.</div>")
+        write_text(report, re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, page, count=1))
+    write_text(folder / FAILED_NOTE,
+               f"The latest build of the internal edition of {name} failed in {where}.\n"
+               "The report and tables here are from an earlier build and are out of date. "
+               "The detail is in error.txt.\n")
+
+
+OUT_OF_DATE = re.compile(r'<div class="pp-out-of-date".*?</div>', flags=re.S)
+OUT_OF_DATE_STYLE = ("background:#fde8e8;border:3px solid #b00020;color:#000;padding:0.8em;margin:0.5em 0;"
+                     "font-size:1.2em")
 
 
 def _identity(locality_dir: Path) -> tuple[str, str]:

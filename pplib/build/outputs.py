@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pplib.files import write_json, write_text  # noqa: F401 - the build's writers, atomic (pplib.files)
 from pplib.paths import NOTEBOOKS_DIR
 from pplib.registry import SECTIONS
 
@@ -47,12 +48,12 @@ def parameters_record(parameters: dict, edition: str, sections: tuple[str, ...])
 
 
 def read_json(path: Path) -> dict | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    """The file's data; None if it is missing or not JSON (e.g. cut short by a build killed before writes
+    were atomic): either way, what it would have vouched for is made again."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def empty_folder(folder: Path) -> None:
@@ -60,9 +61,25 @@ def empty_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+class OutputClash(ValueError):
+    """Two localities of one build would write into the same output folder."""
+
+
+def check_distinct_outputs(locality_dirs: list[Path]) -> None:
+    """Refuse, before any work, localities whose output folders would be one: a folder is named after its
+    locality's folder (its slug), and on Windows and macOS `Notts` and `notts` are one folder too."""
+    seen: dict[str, Path] = {}
+    for given in locality_dirs:
+        folder = Path(given).resolve()
+        folder = folder.parent if folder.is_file() else folder  # a locality.yaml named directly
+        key = folder.name.casefold()
+        if key not in seen:
+            seen[key] = folder
+        elif seen[key] == folder:
+            raise OutputClash(f"the locality {given} is given twice")
+        else:
+            raise OutputClash(f"the localities {seen[key]} and {folder} would both be built into the output "
+                              f"folder '{folder.name}' (it is named after the locality's folder): rename one")
 
 
 @dataclass

@@ -1,13 +1,19 @@
-"""Publish the partner edition: copy only what a partner should get from its private working folder,
-audit the published folder, and withdraw it (leaving a note that says where, never what) if it fails.
+"""Publish the partner edition: copy only what a partner should get from its private working folder into
+a folder beside the partner folder, audit it there, and only then put it in the partner folder's place; if
+anything fails, withdraw the partner folder (leaving a note that says where, never what).
+
+The partner folder therefore holds a whole, audited edition, or only the note, or (for the moment between
+two renames, were the build killed in it) nothing: never a part of one.
 """
 from __future__ import annotations
 
 import html
+import os
 import shutil
 from pathlib import Path
 
 from pplib.build.outputs import PARTNER_WORK, UnitResult, empty_folder, read_json, stage, write_json, write_text
+from pplib.files import copy_file
 
 # Everything a partner gets, from the working folder: the report, its tables (also as a workbook), which
 # cells were withheld and why, what it was built with, and what the audit reads.
@@ -38,8 +44,7 @@ def publish_partner(work: Path, target: Path) -> list[str]:
     for pattern in PUBLISHED:
         for path in sorted(p for p in work.glob(pattern) if p.is_file()):
             name = path.relative_to(work).as_posix()
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target / name)
+            copy_file(path, target / name)
             files.append(name)
     if METADATA not in files:
         files.append(METADATA)
@@ -86,20 +91,50 @@ def audit_sentence(audit) -> str:
             "tables, totals and sentences in this edition.")
 
 
-def publish_and_audit(work: Path, target: Path, result: UnitResult) -> None:
-    with stage("publishing"):
-        publish_partner(work, target)
-    audit = _audit(target)
-    result.cells_shown, result.cells_suppressed = audit.shown, audit.suppressed
-    report = target / "report.html"
+def publish_and_audit(work: Path, target: Path, result: UnitResult, print_pdf=None) -> None:
+    """Publish, audit and state the audit in the report, then (with `print_pdf`, a function of the folder)
+    print it; all beside the partner folder, which is then replaced whole."""
+    staging = staging_folder(target)
+    try:
+        with stage("publishing"):
+            files = publish_partner(work, staging)
+        audit = _audit(staging)
+        result.cells_shown, result.cells_suppressed = audit.shown, audit.suppressed
+        _state_audit(staging / "report.html", audit)
+        if print_pdf is not None:
+            print_pdf(staging)
+            record_files(staging, [*files, "report.pdf"])
+        with stage("publishing"):
+            replace_folder(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def staging_folder(target: Path) -> Path:
+    """Where the edition is published and audited before it takes the partner folder's place."""
+    return target.with_name(f".{target.name}-publishing")
+
+
+def _state_audit(report: Path, audit) -> None:
     page = report.read_text(encoding="utf-8") if report.exists() else ""
     if AUDIT_PLACEHOLDER in page:  # the appendix leaves it for the audit's result
         stated = f'<p class="pp-audit">{html.escape(audit_sentence(audit))}</p>'
-        report.write_text(page.replace(AUDIT_PLACEHOLDER, stated), encoding="utf-8")
+        write_text(report, page.replace(AUDIT_PLACEHOLDER, stated))
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """`new` in `target`'s place: the old folder is moved aside whole, then deleted."""
+    old = target.with_name(f".{target.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def withdraw(target: Path, name: str, where: str) -> None:
     """Empty the partner folder but for a note: where it failed, never what (the error may quote input)."""
+    shutil.rmtree(staging_folder(target), ignore_errors=True)
     empty_folder(target)
     write_text(target / FAILED_NOTE,
                 f"The partner edition of {name} was not built: it failed in {where}.\n"

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from pplib.disclosure import cells
+from pplib.files import write_text
 
 PRIMARY = "suppressed (primary)"
 SECONDARY = "suppressed (secondary)"
@@ -73,9 +74,8 @@ class Ledger:
         return ledger
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"cells": {k: vars(d) for k, d in self.decided.items()}, "revised": self.revised,
-                                    "domains": self.domains.as_json(), "tables": self.tables}), encoding="utf-8")
+        write_text(path, json.dumps({"cells": {k: vars(d) for k, d in self.decided.items()}, "revised": self.revised,
+                                    "domains": self.domains.as_json(), "tables": self.tables}))  # atomic
 
     # --- deciding -------------------------------------------------------------------------------
     def decide(self, table: str, values: dict[str, int]) -> dict[str, bool]:

@@ -247,7 +247,33 @@ def _shapes_for(table: pd.DataFrame, layer):
     missing = sorted(set(table["area_code"]) - set(merged["area_code"]))
     if missing:
         log.warning("no boundary for %s: not drawn", ", ".join(missing))
+    if layer == "postcode_area" and table.attrs.get("force_code"):
+        merged = clip_to_force(merged, table.attrs["force_code"])
     return merged
+
+
+def force_outline(force_code: str):
+    """The force's area as one polygon: its police force area, or its districts dissolved (Police Scotland,
+    PSNI, BTP have no force area polygon). None without boundaries for either."""
+    shapes = area_shapes("pfa")
+    own = shapes[shapes["area_code"] == force_code]
+    if own.empty:
+        districts = area_shapes("lad")
+        own = districts[districts["area_code"].isin(force_district_codes(force_code))]
+        own = own.dissolve() if not own.empty else own
+    return None if own.empty else own
+
+
+def clip_to_force(shapes, force_code: str):
+    """Postcode areas drawn only where they lie in the force: one straddling the boundary (S in
+    Nottinghamshire) would otherwise paint the neighbouring force with this force's count."""
+    import geopandas
+
+    outline = force_outline(force_code)
+    if outline is None:
+        return shapes
+    clipped = geopandas.clip(shapes, outline.to_crs(shapes.crs), keep_geom_type=True)
+    return clipped.loc[[i for i in shapes.index if i in clipped.index]]  # the table's order
 
 
 def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str, classes: int = 5,
@@ -280,18 +306,12 @@ def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str,
 
 
 def _outline_force(ax, force_code: str) -> str:
-    layer = "pfa"
-    shapes = area_shapes(layer)
-    own = shapes[shapes["area_code"] == force_code]
-    if own.empty:  # Police Scotland, PSNI, BTP: no police force area polygon, so outline their districts
-        layer = "lad"
-        shapes = area_shapes(layer)
-        own = shapes[shapes["area_code"].isin(force_district_codes(force_code))]
-        if own.empty:
-            return ""
-        own = own.dissolve()
+    own = force_outline(force_code)
+    if own is None:
+        return ""
     _plot(own.boundary, ax, color=HIGHLIGHT, linewidth=1.5)
-    return attribution(layer)
+    has_pfa = (area_shapes("pfa")["area_code"] == force_code).any()
+    return attribution("pfa" if has_pfa else "lad")
 
 
 def small_multiples(tables: pd.DataFrame, by: str, level: str, title: str, caption: str,

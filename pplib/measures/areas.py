@@ -9,9 +9,13 @@ Rules worth knowing:
 - A district the ONS lookup splits across several community safety
   partnerships (seven merged districts, e.g. Cumberland) is counted in the
   partnership with the lowest code; the table's note column says so.
-- A force's postcode areas are those holding one of its districts
-  (data/sample/reference/lad_postcode_area.csv); postcode areas do not nest in
-  forces, so a record in another area is reported, not guessed into the force.
+- A force's postcode areas are those covering more than a sliver of one of its
+  districts (data/sample/reference/lad_postcode_area_overlap.csv, with the area
+  holding each district's representative point, lad_postcode_area.csv).
+  Postcode areas do not nest in forces: whether a record is inside the force
+  follows its district where that is recorded (S80 in Bassetlaw is inside
+  Nottinghamshire, S1 in Sheffield is not); without a district, a record in an
+  area straddling the boundary is reported, not guessed into the force.
   Postcode areas have no population in the data, so they have no rates.
 - Rates per 100,000 use ONS mid-2023 population (mid-2022 for Scotland and
   Northern Ireland, the latest UK-wide figures in the data); 95% intervals use
@@ -113,8 +117,7 @@ def _postcode_areas_by_force() -> dict[str, tuple[str, ...]]:
     A force covering all of Great Britain (British Transport Police) has every GB postcode area,
     including those holding no district's representative point (e.g. WC).
     """
-    table = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
-    table = table[table["postcode_area"] != ""]  # Northern Ireland: no postcode area boundaries
+    table = _lad_postcode_areas()
     table = table.assign(pfa_code=table["lad_code"].map(district_table()["pfa_code"]))
     areas = {code: tuple(sorted(set(group["postcode_area"]))) for code, group in table.groupby("pfa_code")}
     for code in FORCE_COUNTRIES:
@@ -124,6 +127,26 @@ def _postcode_areas_by_force() -> dict[str, tuple[str, ...]]:
             own = table[table["lad_code"].isin(force_district_codes(code))]
             areas[code] = tuple(sorted(set(own["postcode_area"])))
     return areas
+
+
+def _lad_postcode_areas() -> pd.DataFrame:
+    """lad_code, postcode_area: each district's representative point's area and every area covering more
+    than a sliver of it (Northern Ireland has no postcode area boundaries)."""
+    point = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
+    overlap = REFERENCE_DIR / "lad_postcode_area_overlap.csv"
+    pairs = [point] + ([pd.read_csv(overlap, dtype=str, usecols=["lad_code", "postcode_area"])]
+                       if overlap.exists() else [])
+    table = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    return table[table["postcode_area"] != ""]
+
+
+@lru_cache(maxsize=None)
+def _core_areas(force_code: str) -> frozenset:
+    """The force's postcode areas holding one of its districts' representative points: a record there with
+    no district recorded is counted in the force (as it mostly lies in it); one in an area that only
+    straddles the boundary is not guessed in."""
+    point = pd.read_csv(REFERENCE_DIR / "lad_postcode_area.csv", dtype=str, keep_default_na=False)
+    return frozenset(point.loc[point["lad_code"].isin(force_district_codes(force_code)), "postcode_area"]) - {""}
 
 
 def _force_label(force_code: str) -> str:
@@ -235,15 +258,30 @@ def postcode_area(value) -> str | None:
     return area if area in UK_POSTCODE_AREAS else None
 
 
-def _place_postcode(value, force_code: str) -> tuple[str | None, str, str]:
+STRADDLES = "straddles the boundary"
+
+
+def _place_postcode(value, force_code: str, district=None) -> tuple[str | None, str, str]:
+    """A record's postcode area; whether it is inside the force follows its district where that is known
+    (not for BTP, whose records are placed wherever they happened)."""
     if missing(value):
         return None, "missing", "no area recorded"
     area = postcode_area(value)
     if area is None:
         return None, "unknown", f"'{_shown(value)}' is not a recognisable postcode district"
     own = _postcode_areas_by_force().get(force_code, ())
-    if area in own:
+    code = None if missing(district) else str(district).strip().upper()
+    if code in district_table().index and not _covers_great_britain(force_code):
+        if code not in force_district_codes(force_code):
+            row = district_table().loc[code]
+            return None, "outside force", f"{code} ({row['lad_name']}) is in {row['pfa_name']}, outside this force"
+        if area in own:
+            return area, "", ""
+        return None, NO_AREA, f"{area} covers too little of {code} to be one of this force's postcode areas"
+    if area in own and (area in _core_areas(force_code) or own == GB_POSTCODE_AREAS):
         return area, "", ""
+    if area in own:
+        return None, STRADDLES, f"{area} straddles the force boundary and the record has no district recorded"
     if not own:  # PSNI: no postcode area boundaries in Northern Ireland
         if area == "BT":
             return None, NO_AREA, "BT (Northern Ireland) has no postcode area boundary in the data"
@@ -261,12 +299,15 @@ def place_records(frame: pd.DataFrame, level: str, force_code: str) -> pd.DataFr
         return pd.DataFrame({"area_code": pd.array([pd.NA] * len(frame), dtype="str"), "kind": "missing",
                              "reason": f"no {column} column in the data"}, index=frame.index)
     values = frame[column].astype("object")
+    if level == "postcode_area":
+        districts = frame["lad_code"].astype("object") if "lad_code" in frame else pd.Series(None, index=frame.index)
+        keys = list(zip(values.where(values.notna(), None), districts.where(districts.notna(), None)))
+        place = lambda key: _place_postcode(key[0], force_code, key[1])  # noqa: E731
+    else:
+        keys = list(values.where(values.notna(), None))
+        place = lambda key: _place_district(key, level, force_code)  # noqa: E731
     # Decide once per distinct value: a few hundred records share a handful of codes.
-    distinct = values.dropna().unique().tolist() + ([None] if values.isna().any() else [])
-    place = (lambda v: _place_postcode(v, force_code)) if level == "postcode_area" else \
-        (lambda v: _place_district(v, level, force_code))
-    decided = {("<NA>" if v is None else v): place(v) for v in distinct}
-    keys = values.where(values.notna(), "<NA>")
+    decided = {key: place(key) for key in dict.fromkeys(keys)}
     placed = pd.DataFrame([decided[k] for k in keys], columns=["area_code", "kind", "reason"], index=frame.index)
     placed["area_code"] = placed["area_code"].astype("str").where(placed["area_code"].notna())
     return placed
@@ -347,7 +388,7 @@ def unmatched_note(unmatched: pd.DataFrame, number=None) -> str:
         return f"{text} record{'' if text == '1' else 's'} not on the map (no area recorded, not recognised, or outside the force)."
     kinds = unmatched.groupby("kind")["count"].sum()
     words = {"missing": "no area recorded", "unknown": "area not recognised", "outside force": "outside the force",
-             NO_AREA: NO_AREA}
+             NO_AREA: NO_AREA, STRADDLES: "in a postcode area straddling the boundary, with no district"}
     parts = ", ".join(f"{int(n):,} {words.get(k, k)}" for k, n in kinds.items())
     return f"{total:,} record{'s' if total != 1 else ''} not on the map ({parts})."
 

@@ -17,6 +17,7 @@ from pplib.measures.value import OTHER, describe
 from pplib.measures.wording import plain, withheld
 from pplib.records.clean import missing
 from pplib.reference.published import force_referrals
+from pplib.text import md
 
 # Control methods and routes named in UK modern slavery typologies; a crime can show several.
 MO_THEMES = (
@@ -143,19 +144,124 @@ def partner_items(data, exploitation_type: str) -> dict[str, pd.DataFrame]:
     return found
 
 
+class CaseStudyError(ValueError):
+    """A case study that may not be read or published. The message names the file and line, never what it holds."""
+
+
+def case_study_files(locality) -> list[Path]:
+    """The case studies' files, each inside the locality's folder: a case_studies path leading out of it, or a
+    file that is a link to somewhere outside it, is refused (the folder is what the partnership vouches for)."""
+    if not locality.case_studies:
+        return []
+    home = Path(locality.base_dir).resolve()
+    folder = Path(locality.base_dir) / locality.case_studies
+    if not folder.resolve().is_relative_to(home):
+        raise CaseStudyError(f"case_studies: '{locality.case_studies}' is outside the locality's folder; "
+                             "case studies must be kept in it")
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob("*.md"))
+    for path in files:
+        if not path.resolve().is_relative_to(home):
+            raise CaseStudyError(f"{_shown_name(path, locality)} links to a file outside the locality's folder; "
+                                 "copy the case study into the folder instead")
+    return files
+
+
+def _shown_name(path: Path, locality) -> str:
+    return (Path(locality.case_studies) / path.name).as_posix()
+
+
 def case_studies(locality, exploitation_type: str | None = None) -> list[tuple[str, str]]:
     """(title, markdown body) of the partnership's case studies, those about the type when one is given."""
-    folder = locality.base_dir / locality.case_studies if locality.case_studies else None
-    if folder is None or not Path(folder).is_dir():
-        return []
     studies = []
-    for path in sorted(Path(folder).glob("*.md")):
+    for path in case_study_files(locality):
         text = path.read_text(encoding="utf-8").strip()
         title, _, body = text.partition("\n")
         studies.append((title.lstrip("# ").strip(), body.strip()))
     if exploitation_type is None:
         return studies
     return [s for s in studies if _case_study_type_matches(s, exploitation_type)]
+
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+# What no case study for partners may hold: each shape with what the error calls it (never the text found).
+PERSONAL_SHAPES = (
+    ("something shaped like a date of birth", re.compile(
+        r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b\d{4}-\d{1,2}-\d{1,2}\b"
+        rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{2,4}}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+        r"|\bd\.?o\.?b\b|\bdate of birth\b|\bborn on\b", re.I)),
+    ("an email address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("a phone number", re.compile(r"(?:\+44\s?(?:\(0\)\s?)?|(?<![\w+])0)\d(?:[\s-]?\d){8,9}(?!\w)"
+                                  r"|(?<![\w+])\+\d{1,3}(?:[\s-]?\d){7,12}(?!\w)")),
+    ("a full postcode", re.compile(r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.I)),
+    ("something shaped like a crime reference", re.compile(
+        r"\b[A-Z]{1,5}[/-]?\d{2,}[/-]\d{2,}(?:[/-]\d{2,4})?\b|\b\d{1,4}/\d{4,}/\d{2,4}\b", re.I)),
+)
+# The personal columns a case study may not quote: people's names, and the references that identify records.
+NAMED = {"victims": ("victim_name", "victim_id", "crime_ref"), "suspects": ("suspect_name", "suspect_id", "crime_ref"),
+         "crimes": ("crime_ref",)}
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> str:
+    """Text as lower-case words and digits between single spaces, padded, for whole-word matching."""
+    return " " + " ".join(_WORD.findall(text.casefold())) + " "
+
+
+def _known_values(data) -> dict[str, tuple[set[str], re.Pattern | None]]:
+    """By what the error calls it: each personal value of the victims', suspects' and crimes' files (as _words),
+    and for names a pattern of every part of a name (a first name or surname alone, written capitalised)."""
+    values: dict[str, set[str]] = {}
+    parts: dict[str, set[str]] = {}
+    for source, columns in NAMED.items():
+        if source not in data.locality.sources:  # not supplied: nothing to find
+            continue
+        frame = data.personal_fields(source, "screening case studies before the partner edition")
+        for column in (c for c in columns if c in frame):
+            is_name = column.endswith("_name")
+            what = f"a {'name' if is_name else column.replace('_', ' ')} from the {source} file"
+            written = [str(v) for v in frame[column].dropna() if str(v).strip()]
+            values.setdefault(what, set()).update(w for w in map(_words, written) if len(w.strip()) >= 3)
+            if is_name:
+                parts.setdefault(what, set()).update(w for v in written for w in _WORD.findall(v) if len(w) >= 3)
+    return {what: (found, _any_word(parts.get(what, ()))) for what, found in values.items()}
+
+
+def _any_word(words) -> re.Pattern | None:
+    """A pattern of the words as whole words, each with its first letter capitalised."""
+    longest_first = sorted({w[0].upper() + w[1:] for w in words}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + r")\b") if longest_first else None
+
+
+def _holds(line: str, both: str, values: set[str], parts: re.Pattern | None) -> bool:
+    return any(v in both for v in values) or bool(parts and parts.search(line))
+
+
+def screen_case_studies(data) -> list[str]:
+    """Where the case studies hold something personal: 'file line N: what' (never the text itself). A whole
+    name or reference is also looked for across a line break."""
+    known = _known_values(data)
+    found = []
+    for path in case_study_files(data.locality):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, start=1):
+            both = _words(line + " " + (lines[number] if number < len(lines) else ""))
+            kinds = [what for what, pattern in PERSONAL_SHAPES if pattern.search(line)]
+            kinds += [what for what, (values, parts) in known.items() if _holds(line, both, values, parts)]
+            found += [f"{_shown_name(path, data.locality)} line {number}: {what}" for what in dict.fromkeys(kinds)]
+    return found
+
+
+def check_case_studies(data) -> None:
+    """Stop the partner edition when any case study holds something personal (see screen_case_studies)."""
+    found = screen_case_studies(data)
+    if found:
+        raise CaseStudyError(f"case studies may not hold personal details in the partner edition: {'; '.join(found)}. "
+                             "Remove or anonymise them and build again.")  # one line: the build summary shows it
 
 
 def _case_study_type_matches(study: tuple[str, str], exploitation_type: str) -> bool:
@@ -183,7 +289,7 @@ def further_data(data, exploitation_type: str, threshold: float = 80.0, partner:
     gaps = partner_items(data, exploitation_type).get("intelligence_gaps")
     if gaps is not None:
         for gap in gaps[gaps["status"].fillna("").str.lower() != "closed"].itertuples():
-            lines.append(f"{gap.gap} (partnership intelligence gap; owner: {gap.owner}).")
+            lines.append(f"{md(gap.gap)} (partnership intelligence gap; owner: {md(gap.owner)}).")
     return lines
 
 

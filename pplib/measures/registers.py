@@ -22,6 +22,7 @@ import pandas as pd
 
 from pplib.records.clean import missing
 from pplib.records.schemas import SCHEMAS
+from pplib.text import md
 
 NOT_RECORDED = "not recorded"
 
@@ -355,13 +356,15 @@ def theme_summary(data) -> pd.DataFrame:
                                        "open intelligence gaps"])
 
 
+# The *_lines and recommendations are Markdown bullets: the register's text in them is escaped (pplib.text.md),
+# so a cell holding markup or a link is shown as the text it is.
 def asset_lines(assets: pd.DataFrame) -> list[str]:
-    return [f"{row.asset} ({row.organisation}; {row.type})" for row in assets.itertuples()]
+    return [f"{md(row.asset)} ({md(row.organisation)}; {md(row.type)})" for row in assets.itertuples()]
 
 
 def vulnerability_lines(found: pd.DataFrame) -> list[str]:
-    return [f"{row['vulnerability']}: {row['description']} ({row['rating or status']}; owner: {row['owner']})"
-            for row in found.to_dict("records")]
+    return [f"{md(row['vulnerability'])}: {md(row['description'])} ({md(row['rating or status'])}; "
+            f"owner: {md(row['owner'])})" for row in found.to_dict("records")]
 
 
 def risk_rating(likelihood: str, impact: str) -> tuple[int | None, str]:
@@ -393,10 +396,10 @@ def risk_table(risks: pd.DataFrame) -> pd.DataFrame:
 
 
 def recommendations(actions: pd.DataFrame) -> list[str]:
-    """'Owner: action (timeframe)' for each High priority action not complete, in register order."""
+    """'Owner: action (timeframe)' for each High priority action not complete, in register order (Markdown)."""
     wanted = actions[(actions["priority"].map(priority) == "High") & (actions["status"].map(status) != "Complete")]
-    return [f"{as_text(row.owner, 'Owner not recorded')}: {as_text(row.action)} "
-            f"({as_text(row.timeframe, 'timeframe not recorded')})" for row in wanted.itertuples()]
+    return [f"{md(as_text(row.owner, 'Owner not recorded'))}: {md(as_text(row.action))} "
+            f"({md(as_text(row.timeframe, 'timeframe not recorded'))})" for row in wanted.itertuples()]
 
 
 def actions_summary(actions: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import pandas as pd
 from rapidfuzz import process
@@ -14,9 +15,12 @@ from pplib.records.schemas import EXPLOITATION_TYPES
 _TYPE_RULES = (
     ("organ harvesting", re.compile(r"organ")),
     ("domestic servitude", re.compile(r"domestic|servitude|\bds\b")),
-    ("sexual", re.compile(r"sex|\bcse\b|prostitut|brothel")),
-    ("criminal", re.compile(r"crimin|county\s*lines?|\bcl\b|cannabis|drug|shoplift|forced\s+begg")),
-    ("labour", re.compile(r"labou?r|forced\s+work|work")),
+    # CSE/CSA: child sexual exploitation/abuse; SE: sexual exploitation
+    ("sexual", re.compile(r"sex|\bcs(e|a|ea)\b|\bse\b|prostitut|brothel")),
+    # CCE: child criminal exploitation; CL: county lines; CE: criminal exploitation
+    ("criminal", re.compile(r"crimin|county\s*lines?|\bc?cl\b|\bc?ce\b|cannabis|drug|shoplift|forced\s+begg")),
+    # LE: labour exploitation
+    ("labour", re.compile(r"labou?r|forced\s+work|work|\ble\b")),
     ("unknown", re.compile(r"^(unknown|not\s+known|n/?k|not\s+specified|not\s+recorded|tbc|\?+)$")),
 )
 _SPLIT = re.compile(r"\s*(?:;|,|/|\||\+|&|\band\b|\n)\s*", re.IGNORECASE)
@@ -92,6 +96,31 @@ def _parse_date(value) -> pd.Timestamp:
         return pd.to_datetime(text, dayfirst=not iso, format="mixed").normalize()
     except (ValueError, OverflowError):
         return pd.NaT
+
+
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+
+
+class DateConventions(NamedTuple):
+    """Positions (0-based, in the series) of the first value that can only be day first, or month first."""
+    day_first: int | None
+    month_first: int | None
+
+
+def date_conventions(values: pd.Series) -> DateConventions:
+    """Where a column of numeric dates shows its convention: 31/01/2023 can only be day first, 01/31/2023
+    only month first. Each distinct value is looked at once."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    day = month = None
+    for position, value in enumerate(uniques):
+        match = _NUMERIC_DATE.match(value) if isinstance(value, str) else None
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            day = position if day is None and first > 12 >= second else day
+            month = position if month is None and second > 12 >= first else month
+    def first_row(code):
+        return None if code is None else int((codes == code).argmax())
+    return DateConventions(first_row(day), first_row(month))
 
 
 def by_value(values: pd.Series, function) -> pd.Series:
@@ -220,19 +249,59 @@ assert set(t for t, _ in _TYPE_RULES) | {"other"} == set(EXPLOITATION_TYPES)
 
 # --- local authority district ---------------------------------------------------
 
+# How names are written in extracts, against ONS's: 'Newark & Sherwood', 'Kingston-upon-Hull', 'Hull',
+# 'St Helens', 'Bristol City Council', 'London Borough of Camden'.
+_COUNCIL_WORDS = re.compile(r"^(the )?(royal |london )?(borough|city|county|district) of |"
+                            r" (metropolitan |district |borough |city |county )*(borough )?council$|"
+                            r" (city|county|district|borough)$")
+_LAD_ALIASES = {"hull": "kingston upon hull", "bcp": "bournemouth christchurch and poole",
+                "durham": "county durham", "western isles": "na h eileanan siar"}
+
+
+def lad_key(name: str) -> str:
+    """A district name reduced to what identifies it: case, '&', punctuation, 'St.' and council words
+    ('City of', 'Borough Council') do not matter."""
+    text = str(name).lower().replace("&", " and ")
+    text = re.sub(r",\s*(city|county) of$", "", text.strip())
+    text = re.sub(r"[^a-z0-9]+", " ", text.replace("'", "")).strip()
+    text = re.sub(r"\bsaint\b", "st", text)
+    text = _COUNCIL_WORDS.sub("", text).strip()
+    return _LAD_ALIASES.get(text, text)
+
+
 @lru_cache(maxsize=1)
 def _lad_index() -> dict[str, str]:
-    """Lower-cased code or name -> code, for every UK district (England, Wales, Scotland, NI)."""
+    """Code, or name reduced by lad_key -> code, for every UK district (England, Wales, Scotland, NI).
+    A reduced name two districts share is left out: which is meant cannot be known."""
     from pplib.reference.published import districts
 
     table = districts()
-    index = {code.lower(): code for code in table["lad_code"]}
-    index.update({name.lower(): code for name, code in zip(table["lad_name"], table["lad_code"])})
+    by_key: dict[str, set[str]] = {}
+    for name, code in zip(table["lad_name"], table["lad_code"]):
+        by_key.setdefault(lad_key(name), set()).add(code)
+    index = {key: codes.pop() for key, codes in by_key.items() if len(codes) == 1}
+    index.update({code.lower(): code for code in table["lad_code"]})
     return index
 
 
+@lru_cache(maxsize=4096)
+def _lad_lookup(text: str) -> str | None:
+    index = _lad_index()
+    if text.lower() in index:
+        return index[text.lower()]
+    key = lad_key(text)
+    if key in index:
+        return index[key]
+    if len(key) >= 6:  # one slip of the keyboard: 'Bassetlow', 'Mansfeild'
+        close = process.extract(key, index.keys(), scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=2)
+        if len(close) == 1 or len(close) == 2 and close[0][1] < close[1][1]:
+            return index[close[0][0]]
+    return None
+
+
 def lad_code(value) -> str | None:
-    """An ONS LAD code from a recorded code or district name ('Mansfield' -> 'E07000174').
+    """An ONS LAD code from a recorded code or district name ('Mansfield' -> 'E07000174', 'Newark &
+    Sherwood' -> 'E07000175', 'Kingston-upon-Hull' -> 'E06000010').
 
     Every UK district is known: England and Wales from the ONS lookup, Scotland's council
     areas ('Fife' -> 'S12000047') and Northern Ireland's districts (pplib.reference.published.districts).
@@ -242,11 +311,11 @@ def lad_code(value) -> str | None:
     if missing(value):
         return None
     text = re.sub(r"\s+", " ", str(value)).strip()
-    return _lad_index().get(text.lower(), text)
+    return _lad_lookup(text) or text
 
 
 def is_known_lad(value) -> bool:
-    return missing(value) or re.sub(r"\s+", " ", str(value)).strip().lower() in _lad_index()
+    return missing(value) or _lad_lookup(re.sub(r"\s+", " ", str(value)).strip()) is not None
 
 
 # --- sector or setting ------------------------------------------------------------

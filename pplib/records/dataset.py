@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from pplib.config import Locality
+from pplib.files import write_csv
 from pplib.records import clean, validate
 from pplib.records.clean import by_value, missing
-from pplib.records.load import LoadedSource, load_source
+from pplib.records.load import LoadedSource, check_sources
 from pplib.records.schemas import SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,12 @@ def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
-    """Reject blank rows and rows with a bad required value; blank out bad optional values (noted)."""
+    """Reject rows the file's structure garbles, blank rows and rows with a bad required value; blank out
+    bad optional values (noted)."""
     frame = _blank_to_na(loaded.frame)
+    for row, reason in loaded.malformed.items():
+        ledger.record(loaded, frame[frame["source_row"] == row], "rejected", reason)
+    frame = frame[~frame["source_row"].isin(list(loaded.malformed))]
     values = frame.drop(columns="source_row")
     blank = values.isna().all(axis=1)
     ledger.record(loaded, frame[blank], "rejected", "blank row")
@@ -168,7 +173,8 @@ def _crimes(loaded, locality, ledger, problems):
     frame = _keep_in_period(frame, "date_recorded", loaded, locality, ledger, notes)
     frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
     frame["county_lines"] = clean.by_value(frame["county_lines"], clean.flag).astype("boolean")
-    frame["lad_code"] = clean.by_value(frame["lad_code"], clean.lad_code)
+    # a district recorded by name only (mapped to lad_name) places the crime as its code would
+    frame["lad_code"] = clean.by_value(frame["lad_code"].fillna(frame["lad_name"]), clean.lad_code)
     frame["sector"] = clean.by_value(frame["sector"], clean.sector)
     frame = frame.sort_values(["date_recorded", "source_row"]).reset_index(drop=True)
     frame["crime_key"] = [f"C{i:05d}" for i in range(1, len(frame) + 1)]  # pseudonym for crime_ref
@@ -230,7 +236,7 @@ def completeness(loaded: dict[str, LoadedSource]) -> pd.DataFrame:
     rows = []
     for kind, source in loaded.items():
         frame = _blank_to_na(source.frame)
-        frame = frame[frame.drop(columns="source_row").notna().any(axis=1)]
+        frame = frame[frame.drop(columns="source_row").notna().any(axis=1) & ~frame["source_row"].isin(list(source.malformed))]
         for name in SCHEMAS[kind].names:
             supplied = name in source.columns
             filled = int(frame[name].notna().sum()) if supplied else 0
@@ -242,7 +248,7 @@ def completeness(loaded: dict[str, LoadedSource]) -> pd.DataFrame:
 
 
 def load_locality_data(locality: Locality) -> LocalityData:
-    loaded = {kind: load_source(locality, kind) for kind in locality.sources}
+    loaded = check_sources(locality)
     ledger, problems, personal = Ledger(), [], {}
     crimes, _ = _crimes(loaded["crimes"], locality, ledger, problems)
     victims = _people(loaded["victims"], crimes, "victim_id", ledger, problems) if "victims" in loaded else None
@@ -296,7 +302,7 @@ def write_quality_reports(data: LocalityData, out_dir: Path, record_level: bool 
     paths = {}
     for name, frame in files.items():
         paths[name] = target / f"{name}.csv"
-        frame.to_csv(paths[name], index=False, lineterminator="\n")
+        write_csv(paths[name], frame)  # whole or not at all, formulas as text (pplib.files)
     return paths
 
 
@@ -319,3 +325,18 @@ def cached_locality_data(locality: Locality) -> LocalityData:
             _CACHE.pop(next(iter(_CACHE)))  # the oldest
         _CACHE[key] = load_locality_data(locality)
     return _CACHE[key]
+
+
+def check_lines(data: LocalityData, rows: int = 20) -> list[str]:
+    """What `pplib check` prints: rows used, merged and rejected per source, then the first `rows` rejected
+    rows with their reasons (which name file, row and column, never a value)."""
+    ledger = data.ledger
+    lines = [f"{data.locality.name}: loaded"]
+    for source, counts in ledger.groupby("source")["status"].value_counts().unstack(fill_value=0).iterrows():
+        lines.append(f"  {source}: " + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("used", "merged", "rejected")))
+    rejected = ledger[ledger["status"] == "rejected"]
+    lines += [f"  rejected: {r.reason}" if r.reason.startswith(r.file) else f"  rejected: {r.file} row {r.source_row}: "
+              f"{r.reason}" for r in rejected.head(rows).itertuples()]
+    if len(rejected) > rows:
+        lines.append(f"  ... and {len(rejected) - rows} more rejected rows (the internal edition's ledger.csv)")
+    return lines

@@ -12,12 +12,14 @@ import csv
 import difflib
 import io
 import logging
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from pplib.config import Locality, Source
+from pplib.records import clean
 from pplib.records.schemas import SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,8 @@ FALLBACK_ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 class SourceError(ValueError):
-    """An input file that cannot be used; the message names the file and what was expected."""
+    """An input file that cannot be used; the message names the file, where in it (row, line, column) and
+    what was expected. It never quotes a value read from the file: only column names."""
 
 
 @dataclass
@@ -43,6 +46,7 @@ class LoadedSource:
     header_row: int  # as numbered in Excel
     encoding: str | None
     columns: dict[str, str]  # canonical -> name in the file
+    malformed: dict[int, str] = field(default_factory=dict)  # source_row -> why the row cannot be read
 
 
 def _encoding(path: Path, data: bytes, configured: str | None) -> str:
@@ -78,36 +82,99 @@ def _decode_problem(data: bytes, encoding: str) -> str | None:
     return None
 
 
-def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None]:
+@dataclass
+class CsvLayout:
+    """Per CSV record (an Excel row; a quoted field may span lines): its field count, first and last line."""
+    fields: array
+    lines: array
+    ends: array
+
+
+# File signatures: a workbook is a zip (xlsx, xlsm); an encrypted workbook or an old .xls is an OLE2 file.
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None, CsvLayout | None]:
     """The whole sheet or CSV as a grid of cells, no header interpreted yet."""
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a file; set `path:` to the file inside it")
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty (0 bytes)")
     if suffix in EXCEL_SUFFIXES:
-        try:
-            # calamine: a tenth of the time openpyxl takes, with the same cells (pandas will make it the default)
-            grid = pd.read_excel(path, sheet_name=source.sheet or 0, header=None, dtype=object, engine="calamine")
-        except ValueError as exc:  # unknown sheet name
-            raise SourceError(f"{path}: {exc}") from None
-        return grid, None
+        return _excel_grid(path, source), None, None
     if suffix in CSV_SUFFIXES:
         data = path.read_bytes()
+        if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+            raise SourceError(f"{path}: is an Excel workbook saved with a {suffix} name, not CSV text; "
+                              "name it .xlsx, or save it from Excel as CSV UTF-8")
         encoding = _encoding(path, data, source.encoding)
-        return _csv_grid(data, encoding), encoding
+        layout = _csv_layout(path, data, encoding)
+        return _csv_grid(data, encoding, layout), encoding, layout
     raise SourceError(f"{path}: unsupported file type '{suffix}'; expected .csv or .xlsx")
 
 
-def _csv_grid(data: bytes, encoding: str) -> pd.DataFrame:
-    """Every line of a CSV as a row (blank ones too, so row numbers match Excel's), padded with "" to the
-    widest: title rows above the header have fewer fields than the data. The widest row is found by a
-    pass of the csv module that keeps nothing; pandas' parser then reads the cells from the bytes, sharing
-    one string object between equal values (a million-row extract repeats its values endlessly)."""
-    def text():
-        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
-    width = max((len(row) for row in csv.reader(text())), default=0)
+def _excel_grid(path: Path, source: Source) -> pd.DataFrame:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE2_MAGIC):
+        raise SourceError(f"{path}: is password-protected (encrypted), or an old .xls workbook with an .xlsx "
+                          "name; remove the password, or save it from Excel as .xlsx")
+    if not head.startswith(ZIP_MAGIC):
+        raise SourceError(f"{path}: is not an Excel workbook (.xlsx files are zip archives; this one is not): "
+                          "it may be another kind of file renamed; save it from Excel as .xlsx or CSV")
+    try:
+        # calamine: a tenth of the time openpyxl takes, with the same cells (pandas will make it the default)
+        return pd.read_excel(path, sheet_name=source.sheet or 0, header=None, dtype=object, engine="calamine")
+    except ValueError as exc:  # unknown sheet name
+        raise SourceError(f"{path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - calamine's errors name neither the file nor the cause
+        raise SourceError(f"{path}: the workbook is damaged and cannot be read ({type(exc).__name__}: {exc}); "
+                          "open it in Excel and save it again as .xlsx") from None
+
+
+def _csv_text(data: bytes, encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+
+def _csv_layout(path: Path, data: bytes, encoding: str) -> CsvLayout:
+    """Each record's field count and first line, read strictly: a quote that is never closed, or text
+    after a closing quote, fails here with its line rather than silently joining or shifting rows."""
+    reader = csv.reader(_csv_text(data, encoding), strict=True)
+    layout, line = CsvLayout(array("l"), array("l"), array("l")), 1
+    try:
+        for row in reader:
+            layout.fields.append(len(row))
+            layout.lines.append(line)
+            layout.ends.append(reader.line_num)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceError(_quoting_message(path, line, reader.line_num, str(exc))) from None
+    return layout
+
+
+def _quoting_message(path: Path, start: int, end: int, problem: str) -> str:
+    if "field larger than field limit" in problem:
+        return (f"{path}: line {start}: a field is longer than {csv.field_size_limit():,} characters, more than "
+                "any real cell; usually a quote opened there is never closed: check the quotes on that line")
+    if "unexpected end of data" in problem:
+        return (f"{path}: line {start}: a quote opened on this line is never closed (the file ends inside it); "
+                "every quote inside a field must be doubled (\"\")")
+    return (f"{path}: line {end}: a closing quote is followed by more text in the same field ({problem}); "
+            "every quote inside a field must be doubled (\"\"), or the field not quoted")
+
+
+def _csv_grid(data: bytes, encoding: str, layout: CsvLayout | None = None) -> pd.DataFrame:
+    """Every record of a CSV as a row (blank ones too, so row numbers match Excel's), padded with "" to the
+    widest: title rows above the header have fewer fields than the data. pandas' parser reads the cells
+    from the bytes, sharing one string object between equal values (a million-row extract repeats its
+    values endlessly)."""
+    layout = layout or _csv_layout(Path("(csv)"), data, encoding)
+    width = max(layout.fields, default=0)
     if width == 0:
         return pd.DataFrame()
-    grid = pd.read_csv(text(), header=None, names=range(width), dtype=object, na_filter=False,
+    grid = pd.read_csv(_csv_text(data, encoding), header=None, names=range(width), dtype=object, na_filter=False,
                        keep_default_na=False, skip_blank_lines=False, engine="c")
     return grid.fillna("")
 
@@ -128,19 +195,82 @@ def _find_header(grid: pd.DataFrame, wanted: set[str], path: Path) -> int:
     return best
 
 
-def _missing_columns_message(path: Path, kind: str, missing: dict[str, str], found: list[str],
-                             header_row: int) -> str:
+def column_letter(index: int) -> str:
+    """Excel's name of a 0-based column: 0 -> A, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _missing_columns_message(path: Path, kind: str, mapped: dict[str, str], missing: dict[str, str],
+                             found: list[str], header_row: int, hint_row: int | None) -> str:
+    """Which mapped columns the header lacks. The header's own cells are quoted (closest match, what was
+    found) only when the row holds at least one mapped name: otherwise it is a data row, whose values
+    must not reach a message."""
+    looks_like_header = len(missing) < len(mapped)
     lines = [f"{path}: {kind}: expected column(s) not found in the header (row {header_row}):"]
     for canonical, name in missing.items():
-        close = difflib.get_close_matches(name, found, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(name, found, n=1, cutoff=0.5) if looks_like_header else []
         hint = f"; closest match '{close[0]}'" if close else ""
         lines.append(f"  - '{name}' (for {canonical}){hint}")
-    lines.append(f"  found: {', '.join(repr(f) for f in found if f)}")
+    if looks_like_header:
+        lines.append(f"  found: {', '.join(repr(f) for f in found if f)}")
+    else:
+        lines.append(f"  row {header_row} holds none of the mapped column names, so it is not the header "
+                     "(its cells are not shown: they may be data)")
+    if hint_row is not None:
+        lines.append(f"  the mapped names are on row {hint_row}: set `header_row: {hint_row}`")
     return "\n".join(lines)
 
 
+def _row_with_names(grid: pd.DataFrame, wanted: set[str]) -> int | None:
+    """1-based row, among the first rows, holding most of the mapped names (None if none holds half)."""
+    best = _find_header(grid, wanted, Path())
+    hits = len(wanted & {_cell_text(v) for v in grid.iloc[best]})
+    return best + 1 if hits >= max(1, len(wanted) // 2) else None
+
+
+def _check_duplicate_headers(path: Path, names: list[str], columns: dict[str, str], header_row: int) -> None:
+    """A mapped name the header holds twice: which column is meant cannot be known."""
+    for canonical, name in columns.items():
+        where = [column_letter(i) for i, n in enumerate(names) if n == name]
+        if len(where) > 1:
+            raise SourceError(f"{path}: row {header_row}: column name '{name}' (mapped to {canonical}) appears "
+                              f"{len(where)} times, in columns {', '.join(where)}; rename all but one in the file")
+
+
+def _malformed_rows(path: Path, grid: pd.DataFrame, layout: CsvLayout | None, header: int) -> dict[int, str]:
+    """source_row -> reason, for CSV records below the header whose field count is not the header's. A
+    record spanning lines with the wrong count is a quote left open: the rows it swallowed cannot be
+    recovered one by one, so the load fails; a one-line record is rejected with its line."""
+    if layout is None:
+        return {}
+    width = layout.fields[header]
+    named = max((i + 1 for i, v in enumerate(grid.iloc[header, :width]) if _cell_text(v)), default=width)
+    bad = {}
+    for index in range(header + 1, len(layout.fields)):
+        count = layout.fields[index]
+        if count in (0, width) or named <= count < width or _only_blank_extras(grid, index, width, count):
+            continue  # a blank line (a blank row), or trailing separators on the header or on this row
+        line = layout.lines[index]
+        if layout.ends[index] > line:
+            raise SourceError(f"{path}: line {line} (row {index + 1}): a quoted field opened here runs over "
+                              f"several lines and the row ends with {count} fields where the header has "
+                              f"{width}: a quote is probably not closed; fix the quotes on line {line}")
+        bad[index + 1] = (f"{path.name} row {index + 1} (line {line}): {count} fields where the header has "
+                          f"{width} (a separator or a quote is missing or extra); the row is not read")
+    return bad
+
+
+def _only_blank_extras(grid: pd.DataFrame, index: int, width: int, count: int) -> bool:
+    return count > width and not any(_cell_text(v) for v in grid.iloc[index, width:count])
+
+
 def read_source(path: Path, kind: str, source: Source) -> LoadedSource:
-    grid, encoding = _read_grid(path, source)
+    grid, encoding, layout = _read_grid(path, source)
     if grid.empty:
         raise SourceError(f"{path}: the file has no header row and no data")
     wanted = set(source.columns.values())
@@ -154,8 +284,12 @@ def read_source(path: Path, kind: str, source: Source) -> LoadedSource:
     if unmapped_required:
         raise SourceError(f"{path}: {kind}: the configuration maps no column to required "
                           f"{', '.join(unmapped_required)}; add it under sources.{kind}.columns")
+    _check_duplicate_headers(path, names, source.columns, header + 1)
     if missing:
-        raise SourceError(_missing_columns_message(path, kind, missing, names, header + 1))
+        hint = _row_with_names(grid, wanted)
+        raise SourceError(_missing_columns_message(path, kind, source.columns, missing, names, header + 1,
+                                                   hint if hint != header + 1 else None))
+    malformed = _malformed_rows(path, grid, layout, header)
     body = grid.iloc[header + 1:].copy()
     body.columns = names
     position = {canon: names.index(col) for canon, col in source.columns.items()}
@@ -163,11 +297,59 @@ def read_source(path: Path, kind: str, source: Source) -> LoadedSource:
                          index=body.index)
     frame = frame.reindex(columns=schema.names)
     frame.insert(0, "source_row", body.index + 1)  # grid index 0 is Excel row 1
+    if layout is not None:
+        _check_line_breaks(path, kind, frame, source.columns, layout)
+    _check_date_conventions(path, kind, frame, source.columns, malformed)
     log.info("%s: read %d rows from %s (header on row %d)", kind, len(frame), path.name, header + 1)
     return LoadedSource(kind, path, frame.reset_index(drop=True), len(frame), header + 1, encoding,
-                        dict(source.columns))
+                        dict(source.columns), malformed)
+
+
+def _check_line_breaks(path: Path, kind: str, frame: pd.DataFrame, columns: dict[str, str],
+                       layout: CsvLayout) -> None:
+    """A line break inside a CSV field belongs in free text (modus operandi, descriptions). Anywhere else it
+    is a quote left open that swallowed the next lines into one field, even when the field count still
+    matches: refused, naming the line where the quote opened."""
+    for field_ in SCHEMAS[kind].fields:
+        if field_.kind == "text" or field_.name not in columns:
+            continue
+        broken = frame[field_.name].map(lambda v: isinstance(v, str) and "\n" in v)
+        if broken.any():
+            row = int(frame["source_row"].to_numpy()[broken.to_numpy().argmax()])
+            raise SourceError(f"{path}: line {layout.lines[row - 1]} (row {row}), column '{columns[field_.name]}' "
+                              f"({field_.name}): a quoted field runs over several lines, which only free text "
+                              "may: a quote is probably not closed; fix the quotes on that line")
+
+
+def _check_date_conventions(path: Path, kind: str, frame: pd.DataFrame, columns: dict[str, str],
+                            malformed: dict[int, str]) -> None:
+    """A date column is read day first; one holding a date that can only be month first (12/31/2021) would
+    have its other dates read in a convention its writer did not use. Refused, naming rows, not dates."""
+    rows = frame[~frame["source_row"].isin(malformed)]
+    for field_ in SCHEMAS[kind].fields:
+        if field_.kind != "date" or field_.name not in columns:
+            continue
+        clash = clean.date_conventions(rows[field_.name])
+        if clash.month_first is None:
+            continue
+        month_row = int(rows["source_row"].iloc[clash.month_first])
+        where = f"{path}: column '{columns[field_.name]}' ({field_.name}): row {month_row} holds a month-first date " \
+                "(its second number is over 12)"
+        if clash.day_first is not None:
+            day_row = int(rows["source_row"].iloc[clash.day_first])
+            where += f" and row {day_row} a day-first one (its first number is over 12): the column mixes both"
+        else:
+            where += "; dates are read day first (DD/MM/YYYY), so its other dates would be misread"
+        raise SourceError(f"{where}; expected every date day first (DD/MM/YYYY), ISO (YYYY-MM-DD) or an "
+                          "Excel date: re-export the column in one convention")
 
 
 def load_source(locality: Locality, kind: str) -> LoadedSource:
     """Load one configured source into its canonical columns (unmapped optional columns are empty)."""
     return read_source(locality.source_path(kind), kind, locality.sources[kind])
+
+
+def check_sources(locality: Locality) -> dict[str, LoadedSource]:
+    """Every configured source loaded: a file that cannot be used raises SourceError here, naming the file,
+    row and column, so a build can refuse it before any section runs."""
+    return {kind: load_source(locality, kind) for kind in locality.sources}

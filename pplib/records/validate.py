@@ -5,6 +5,8 @@ column's rules live in one place. Problems come back as a table, one row per
 bad cell, each naming the file, the row as numbered in Excel, the column as
 named in the file, the value and the form expected. A bad value in a required
 column rejects its row; elsewhere the value is treated as missing and noted.
+Messages (which reach the ledger and the terminal) never quote a value; the value
+column holds it for the analyst, except in personal columns, where it is withheld.
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def _known_exploitation(v) -> bool:
 _CHECKS = {
     "lad_code": (clean.is_known_lad, "an ONS local authority district code or name in the UK "
                                      "(e.g. E06000018 or Nottingham)"),
+    "lad_name": (clean.is_known_lad, "a local authority district name in the UK (e.g. Newark and Sherwood)"),
     "date": (_is_date, "a date, day first (31/01/2023, 2023-01-31, 31-Jan-2023 or an Excel date)"),
     "age": (_is_age, "a whole number of years from 0 to 120"),
     "flag": (_is_flag, "Y or N (also Yes/No, 1/0)"),
@@ -113,16 +116,17 @@ def problems(loaded: LoadedSource, rows: pd.DataFrame | None = None) -> pd.DataF
         severity = "reject" if field.required else "note"
         value = "" if missing(case.failure_case) else str(case.failure_case)
         expected = _REQUIRED if case.check == "not_nullable" else case.check
-        shown = f"'{value}'" if value else "blank"
+        shown = "the value" if value else "blank"
         records.append({
-            "source_row": row, "column": case.column, "column_in_file": column_in_file, "value": value,
-            "expected": expected, "severity": severity,
+            "source_row": row, "column": case.column, "column_in_file": column_in_file,
+            "value": WITHHELD if value and field.personal else value, "expected": expected, "severity": severity,
             "message": f"{loaded.path.name} row {row}, column '{column_in_file}': {shown} is not {expected}",
         })
     return pd.DataFrame(records, columns=_PROBLEM_COLUMNS).drop_duplicates().reset_index(drop=True)
 
 
 _REQUIRED = "a value (the column is required)"
+WITHHELD = "(withheld: personal column)"
 _PROBLEM_COLUMNS = ["source_row", "column", "column_in_file", "value", "expected", "severity", "message"]
 
 

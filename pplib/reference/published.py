@@ -116,6 +116,7 @@ def import_reference(shared: Path, out_dir: Path = REFERENCE_DIR) -> list[Path]:
         written.append(target)
         log.info("wrote %s (%d rows)", target, len(frame))
     written.append(import_lad_postcode_areas(geo, out_dir))
+    written.append(import_lad_postcode_area_overlaps(geo, out_dir))
     _read.cache_clear()  # the loaders read the new files from now on
     _districts.cache_clear()
     return written
@@ -263,6 +264,30 @@ def import_lad_postcode_areas(shared_geo: Path, out_dir: Path = REFERENCE_DIR) -
     table = pd.concat([table, northern_ireland], ignore_index=True).sort_values("lad_code")
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "lad_postcode_area.csv"
+    table.to_csv(target, index=False, lineterminator="\n")
+    log.info("wrote %s (%d rows)", target, len(table))
+    return target
+
+
+# A district's share of a postcode area counts when it is over 1% of the district and 2 km² (the generalised
+# boundaries leave slivers along every shared edge).
+OVERLAP_SHARE, OVERLAP_KM2 = 0.01, 2.0
+
+
+def import_lad_postcode_area_overlaps(shared_geo: Path, out_dir: Path = REFERENCE_DIR) -> Path:
+    """Write every (lad_code, postcode_area) pair whose overlap is more than a sliver, with the district's share
+    in it: a postcode area straddles force boundaries (S holds Bassetlaw, in Nottinghamshire, and Sheffield),
+    and pplib.measures.areas counts it in each force a district of which it covers. Codes only, as above."""
+    import geopandas as gpd  # optional dependency: only needed to refresh this file
+
+    lads = gpd.read_file(shared_geo / "lad_uk_may2024_buc.geojson").to_crs(27700)[["LAD24CD", "geometry"]]
+    areas = gpd.read_file(shared_geo / "postcode_areas_gb_geolytix2012.geojson").to_crs(27700)[["PostArea", "geometry"]]
+    pieces = gpd.overlay(lads, areas, how="intersection", keep_geom_type=True)
+    share = pieces.area / pieces["LAD24CD"].map(lads.set_index("LAD24CD").area)
+    keep = (share > OVERLAP_SHARE) & (pieces.area / 1e6 > OVERLAP_KM2)
+    table = pd.DataFrame({"lad_code": pieces["LAD24CD"], "postcode_area": pieces["PostArea"],
+                          "share": share.round(4)})[keep.to_numpy()].sort_values(["lad_code", "postcode_area"])
+    target = out_dir / "lad_postcode_area_overlap.csv"
     table.to_csv(target, index=False, lineterminator="\n")
     log.info("wrote %s (%d rows)", target, len(table))
     return target

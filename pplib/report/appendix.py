@@ -15,6 +15,7 @@ import pandas as pd
 from pplib.measures import counts, wording
 from pplib.measures.value import OTHER
 from pplib.paths import REFERENCE_DIR
+from pplib.text import from_csv_cell, md
 
 PACKAGES = ("pplib", "pandas", "numpy", "matplotlib", "geopandas", "papermill", "nbconvert", "pandera")
 
@@ -28,21 +29,22 @@ APPENDIX_PREFIX = "Appendix: "
 def handling_guidance(locality, partner: bool, rule_text: str) -> list[str]:
     """Who may receive this edition, and on what terms (`rule_text`: the disclosure rule applied)."""
     if partner:
-        audience = (f"Partner edition: for the members of {locality.partnership}, to be shared only under the "
+        audience = (f"Partner edition: for the members of {md(locality.partnership)}, to be shared only under the "
                     "partnership's information sharing agreement. It holds no personal data, and small counts "
                     "from local records are protected; do not publish it or pass it on beyond the partnership "
                     "without the agreement of the organisations that supplied the data.")
     else:
         audience = ("Internal edition: for the analysts who hold the source data (police and partnership "
                     "analysts named in the data sharing agreement). Partners receive the partner edition.")
-    return [f"Handling marking: {locality.handling_marking}. Store, send and destroy it as that marking requires.",
+    return [f"Handling marking: {md(locality.handling_marking)}. Store, send and destroy it as that marking requires.",
             audience, rule_text,
             "Record-level rows, names, dates of birth, crime references and free-text notes are never shown."]
 
 
 def earlier_tables(output_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]]:
     """(name, caption, table) of every table the locality's sections have written so far, in the order
-    written, the appendix's own excepted. Read as text, so they are shown (and rewritten) exactly as saved."""
+    written, the appendix's own excepted. Read as text, so they are shown (and rewritten) exactly as saved
+    (less the quote that kept a cell from being read as a formula, pplib.text.csv_cell)."""
     tables = Path(output_dir) / "tables"
     index = tables / "captions.csv"
     if not index.exists():
@@ -53,7 +55,8 @@ def earlier_tables(output_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]
         path = tables / row.file
         if row.table.startswith(APPENDIX_PREFIX) or not path.exists():
             continue
-        found.append((row.table, row.caption, pd.read_csv(path, dtype=str, keep_default_na=False)))
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        found.append((row.table, row.caption, table.rename(columns=from_csv_cell).map(from_csv_cell)))
     return found
 
 

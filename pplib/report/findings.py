@@ -8,6 +8,7 @@ from pplib.measures import compare, national
 from pplib.measures.counts import crimes_by_type, crimes_by_year, headline_counts, of_type
 from pplib.measures.quality import DATA_QUALITY_SOURCE, intelligence_gaps
 from pplib.measures.wording import counted, in_brackets, plain, share, type_label, withheld
+from pplib.text import md
 
 
 def headline_bullets(data, number=plain) -> list[str]:
@@ -69,7 +70,7 @@ def type_bullets(data, exploitation_type: str, number=plain) -> list[str]:
         top = nations.index[0]
         lines.append(f"Of the victims, {children}{in_brackets(share(children, all_victims, n_children, len(victims)))}"
                      f" were children and {female}{in_brackets(share(female, all_victims, n_female, len(victims)))}"
-                     f" female; the most common nationality was {top} "
+                     f" female; the most common nationality was {md(top)} "
                      f"({number(int(nations.iloc[0]), 'victims', **of, nationality=top)}).")
     if exploitation_type == "criminal" and crimes["county_lines"].notna().any():
         flagged = int(crimes["county_lines"].fillna(False).sum())

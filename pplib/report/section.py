@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import json
 import logging
 import re
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
+from pplib import files
 from pplib.config import Locality, load_locality
 from pplib.disclosure import cells
 from pplib.disclosure import tables as cell_tables
@@ -30,6 +30,7 @@ from pplib.measures import areas, counts
 from pplib.records import clean
 from pplib.records.dataset import LocalityData, cached_locality_data, write_quality_reports
 from pplib.registry import EDITIONS
+from pplib.text import csv_cell, from_csv_cell, markdown_html, md, user_markdown_html
 
 AGE_GROUPS = {measure: cells.Coarsening(measure, "age_band", "age_group", tuple(
     (label, clean.age_group(low)) for low, _, label in clean.AGE_BANDS) + (("unknown", "unknown"),), exact=True)
@@ -106,7 +107,7 @@ class Section:
                                           "method": rule.method, "rounding_base": rule.rounding_base,
                                           "marker": MARKER},
                     "domains": self.ledger.domains.as_json(), "tables": self.ledger.tables}
-        (self.output_dir / "disclosure" / "metadata.json").write_text(json.dumps(metadata, indent=1), encoding="utf-8")
+        files.write_json(self.output_dir / "disclosure" / "metadata.json", metadata, indent=1)
         _write_log(self.output_dir / "disclosure_log.csv", self.ledger.log_rows())
 
     def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:
@@ -150,7 +151,8 @@ class Section:
         tables.mkdir(parents=True, exist_ok=True)
         file_name = f"{slugify(name)}.csv"
         shown = render(frame)
-        shown.to_csv(tables / file_name, index=False, lineterminator="\n")
+        # Cells a spreadsheet would run as formulas are quoted (pplib.text.csv_cell); numbers stay numbers.
+        files.write_csv(tables / file_name, shown)
         if self.partner:
             self._declare(f"tables/{file_name}", name, public)
         _record_caption(tables, file_name, name, caption, public)
@@ -175,14 +177,21 @@ class Section:
         display(HTML(f'<img alt="{html.escape(title, quote=True)}" class="pp-chart" '
                      f'src="data:image/png;base64,{encoded}"/>'))
 
+    # Sentences are the library's Markdown: user text in them is escaped where it is put in (pplib.text.md);
+    # all of it is rendered and sanitised here, so what reaches the page is HTML from an allow-list.
     def bullets(self, lines: list[str]) -> None:
-        display(Markdown("\n".join(f"- {line}" for line in lines)))
+        display(HTML(markdown_html("\n".join(f"- {line}" for line in lines))))
 
     def heading(self, text: str, level: int = 3) -> None:
-        display(Markdown(f"{'#' * level} {text}"))
+        display(HTML(markdown_html(f"{'#' * level} {text}")))
 
     def statement(self, text: str) -> None:
-        display(Markdown(text))
+        display(HTML(markdown_html(text)))
+
+    def case_study(self, title: str, body: str, level: int = 5) -> None:
+        """A case study as its authors wrote it: their Markdown, with raw HTML shown as text."""
+        self.heading(f"Case study: {md(title)}", level)
+        display(HTML(user_markdown_html(body)))
 
     def caveat(self, text: str) -> None:
         display(HTML(f"<p class='pp-caveat'><strong>Caveat:</strong> {html.escape(text)}</p>"))
@@ -240,8 +249,7 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _write_log(path: Path, rows: list[dict]) -> None:
     """disclosure_log.csv, rewritten whole: one line per suppressed cell with its reason."""
-    pd.DataFrame(rows, columns=["table", "cell", "measure", "conditions", "action", "reason"]).to_csv(
-        path, index=False, lineterminator="\n")
+    files.write_csv(path, pd.DataFrame(rows, columns=["table", "cell", "measure", "conditions", "action", "reason"]))
 
 
 def _record_caption(tables: Path, file_name: str, name: str, caption: str, public: bool) -> None:
@@ -250,33 +258,36 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str, publi
     rows = []
     if index.exists():
         with index.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+            rows = [{k: from_csv_cell(v) for k, v in row.items()} for row in csv.DictReader(handle)]
     earlier = [r for r in rows if r["file"] == file_name]
     # A table shown again (the appendix) keeps what it was: local counts stay marked as local.
     published = public and all(r["published"] == "yes" for r in earlier)
     rows = [r for r in rows if r["file"] != file_name]
     rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no"})
-    with index.open("w", encoding="utf-8", newline="") as handle:
+    with files.replacing(index) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption", "published"], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
 
 
-def _log_to_file(output_dir: Path) -> None:
-    """Log to output_dir/pplib.log (an audit trail, e.g. of personal-field access), not into the report."""
+def _log_to_file(output_dir: Path, locality: Path) -> None:
+    """Log to output_dir/pplib.log (an audit trail, e.g. of personal-field access), not into the report; a
+    line at a time, with no machine path or PPLIB_* setting in it (pplib.files.Redactor)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=output_dir / "pplib.log", level=logging.INFO, force=True, encoding="utf-8",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(filename=output_dir / "pplib.log", level=logging.INFO, force=True, encoding="utf-8")
+    redactor = files.Redactor({"<output folder>": output_dir, "<locality>": locality})
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(files.RedactingFormatter(redactor, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
 def open_section(title: str, locality: str | Path, output_dir: str | Path, edition: str = "internal") -> Section:
     """Read the locality's configuration and show the section's header with its handling marking."""
-    _log_to_file(Path(output_dir))
+    _log_to_file(Path(output_dir), Path(locality))
     config = load_locality(locality)
     section = Section(title, config, Path(output_dir), edition)
     section.marking()
-    display(Markdown(f"# {config.name}: {title}\n\n*{config.partnership}* · period "
-                     f"{config.period.start:%d %B %Y} to {config.period.end:%d %B %Y}"))
+    display(HTML(markdown_html(f"# {md(config.name)}: {title}\n\n*{md(config.partnership)}* · period "
+                               f"{config.period.start:%d %B %Y} to {config.period.end:%d %B %Y}")))
     if config.synthetic:
         display(HTML("<p class='pp-synthetic'><strong>SYNTHETIC DATA.</strong> The local records in this "
                      "report are generated by the toolkit for demonstration; they describe no real people "
