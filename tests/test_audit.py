@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pplib.disclosure.audit import audit_folder
+from pplib.disclosure.audit import WORKBOOK_HEADER_ROW, audit_folder
 from pplib.disclosure.cells import key
 
 RULE = {"threshold": 5, "group_threshold": 10, "method": "suppress", "rounding_base": 5, "marker": "[c]"}
@@ -77,14 +77,17 @@ def write_folder(folder: Path, tables: list[Table], doms: dict, spans: list[str]
     return folder
 
 
-def _workbook(path: Path, tables: list[Table]) -> None:
+def _workbook(path: Path, tables: list[Table], top: int = WORKBOOK_HEADER_ROW) -> None:
+    """As pplib.build.workbook lays one out: title, source, marking and link rows above each sheet's table."""
     book = xlsxwriter.Workbook(path)
     contents = book.add_worksheet("Contents")
-    contents.write_row(0, 0, ["sheet", "table", "caption", "csv file"])
-    for i, t in enumerate(tables, start=1):
+    contents.write_column(0, 0, ["Tables", "Every table", "Handling marking: OFFICIAL", ""][:top])
+    contents.write_row(top, 0, ["sheet", "table", "caption", "csv file"])
+    for i, t in enumerate(tables, start=top + 1):
         contents.write_row(i, 0, [t.sheet, t.sheet, "a caption", Path(t.file).name])
         sheet = book.add_worksheet(t.sheet)
-        for r, row in enumerate([t.header, *t.rows]):
+        sheet.write_column(0, 0, [t.sheet, "a caption", "Handling marking: OFFICIAL", "Back to Contents"][:top])
+        for r, row in enumerate([t.header, *t.rows], start=top):
             for c, text in enumerate(row):
                 try:
                     sheet.write_number(r, c, float(text))  # read back as 12.0
@@ -176,6 +179,14 @@ def test_a_workbook_sheet_showing_a_number_where_the_csv_shows_the_marker_is_cau
     folder = write_folder(tmp_path, [sound()], TYPE_DOMAINS, SPANS, sheets=[sound().set(1, "crimes", "20")])
     assert any(m.startswith(f"shows a cell that is suppressed at {TYPES}, row 1, column crimes")
                for m in problems_at(folder, SHEET, 1, "crimes"))
+
+
+def test_a_workbook_laid_out_otherwise_is_not_taken_as_holding_its_tables(tmp_path):
+    """Tables with their header on the first row, as the workbook was once written: nothing can be matched."""
+    folder = write_folder(tmp_path, [sound()], TYPE_DOMAINS, SPANS)
+    assert audit_folder(folder).ok
+    _workbook(folder / "tables.xlsx", [sound()], top=0)
+    assert "sheet is not listed in the Contents sheet, so it cannot be audited" in problems_at(folder, SHEET, "", "")
 
 
 def test_a_sentence_quoting_a_suppressed_cell_is_caught_at_its_line(tmp_path):

@@ -2,6 +2,7 @@
 import base64
 import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -168,7 +169,9 @@ def _assert_marked_top_and_bottom_clear_of_text(pdf: Path, min_pages: int) -> No
         bottom, top = marks
         assert top > 0.9 * height and bottom < 0.1 * height, f"page {number}: marking at {marks}"
         # Nothing prints under a band: every other line sits well inside the two bands.
-        hidden = [text for y, text in fragments if text != MARKING and not bottom + 18 < y < top - 18]
+        # ... but the page number, which prints in the bottom margin beside the marking ("Page 3 of 9").
+        hidden = [text for y, text in fragments if text != MARKING and not bottom + 18 < y < top - 18
+                  and not (abs(y - bottom) < 2 and re.fullmatch(r"Page|of|\d+|Page \d+ of \d+", text))]
         assert not hidden, f"page {number}: text under the marking bands: {hidden[:3]}"
 
 

@@ -11,6 +11,7 @@ from factories import crime, make_locality
 from pplib.build.batch import build
 from pplib.build.execute import run_section
 from pplib.build.locality import build_locality
+from pplib.build.workbook import CONTENTS_COLUMNS, HEADER_ROW
 from pplib.config import load_locality
 from pplib.measures import counts, national, wording
 from pplib.records.dataset import load_locality_data
@@ -92,8 +93,10 @@ def test_every_table_is_a_csv_and_a_sheet_of_one_workbook(built, sample_locality
     workbook = openpyxl.load_workbook(out / "tables.xlsx", read_only=True)
     assert workbook.sheetnames[0] == "Contents"
     assert len(workbook.sheetnames) == len(csvs) + 1
-    contents = [row for row in workbook["Contents"].iter_rows(values_only=True)][1:]
-    assert {row[3] for row in contents} == csvs
+    contents = [row for row in workbook["Contents"].iter_rows(values_only=True)][HEADER_ROW:]
+    assert contents[0] == CONTENTS_COLUMNS  # under the title, source and marking rows
+    assert {row[3] for row in contents[1:]} == csvs
+    assert [row[0] for row in contents[1:]] == workbook.sheetnames[1:]
 
 
 def test_quality_reports_are_written(built, sample_locality):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from factories import crime, make_locality, victim
 
 from pplib.build.batch import build
-from pplib.disclosure.audit import audit_folder
+from pplib.disclosure.audit import WORKBOOK_HEADER_ROW, audit_folder
 
 ALL_SECTIONS = ("executive_summary", "introduction", "local_picture", "mapping", "in_focus", "appendix")
 
@@ -141,18 +142,63 @@ def test_a_sentence_quoting_a_suppressed_count_is_caught(built, tmp_path):
     assert any(p.file == "report.html" for p in audit_folder(folder).problems)
 
 
+def test_the_built_workbook_holds_every_csv_cell_by_cell_numbers_as_numbers_and_is_marked(built):
+    """The real partner workbook against its CSVs: every cell, its type, and the rows and print setup around it."""
+    from openpyxl import load_workbook
+
+    from pplib.text import from_csv_cell
+    book = load_workbook(built / "tables.xlsx")
+    top = WORKBOOK_HEADER_ROW + 1
+    contents = book["Contents"]
+    assert [c.value for c in contents[top]] == ["sheet", "table", "caption", "csv file"]
+    listed = list(contents.iter_rows(min_row=top + 1))
+    csvs = sorted(p.name for p in (built / "tables").glob("*.csv") if p.name != "captions.csv")
+    assert sorted(row[3].value for row in listed) == csvs
+    assert [row[0].value for row in listed] == book.sheetnames[1:]
+    assert all(len(n) <= 31 for n in book.sheetnames) and len({n.lower() for n in book.sheetnames}) == len(csvs) + 1
+    numbers = withheld = 0
+    for sheet_link, title, caption, csv_file in listed:
+        sheet = book[sheet_link.value]
+        assert sheet_link.hyperlink.location == f"'{sheet.title}'!A1".replace("''", "'")
+        assert (sheet["A1"].value, sheet["A3"].value) == (title.value, "Handling marking: OFFICIAL-SENSITIVE")
+        assert caption.value and sheet["A2"].value.startswith(caption.value)
+        for page in (sheet.oddHeader, sheet.oddFooter):
+            assert page.left.text == "OFFICIAL-SENSITIVE", sheet.title
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+        assert sheet.freeze_panes == f"A{top + 1}"
+        rows = _read(built / "tables" / csv_file.value)
+        assert sheet.auto_filter.ref.startswith(f"A{top}:") and sheet.auto_filter.ref.endswith(str(top + len(rows) - 1))
+        assert sheet.max_row == top + len(rows) - 1
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                cell = sheet.cell(row=top + r, column=c + 1)
+                where = (sheet.title, cell.coordinate, text)
+                if r and re.fullmatch(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?", text):
+                    # Excel keeps 15 to 17 significant digits: 3.6443591394453287 is 3.644359139445329 there
+                    assert cell.data_type == "n" and math.isclose(cell.value, float(text), rel_tol=1e-14), where
+                    numbers += 1
+                elif text == "":
+                    assert cell.value is None, where
+                else:
+                    assert cell.data_type == "s" and cell.value == from_csv_cell(text), where
+                    withheld += text == "[c]"
+    assert numbers > 100 and withheld > 0
+
+
 def test_a_workbook_sheet_that_shows_a_suppressed_count_is_caught(built, tmp_path):
     from openpyxl import load_workbook
     folder = _copy(built, tmp_path)
     file, row, column, key = next(_suppressed_cells(folder))
     workbook = load_workbook(folder / "tables.xlsx")
     contents = workbook["Contents"]
-    header = [c.value for c in contents[1]]
-    sheet = next(r[header.index("sheet")] for r in contents.iter_rows(min_row=2, values_only=True)
+    top = WORKBOOK_HEADER_ROW + 1  # Excel's row of each sheet's table header, under title, source and marking
+    header = [c.value for c in contents[top]]
+    sheet = next(r[header.index("sheet")] for r in contents.iter_rows(min_row=top + 1, values_only=True)
                  if "tables/" + str(r[header.index("csv file")]) == file or r[header.index("csv file")] == file)
     target = workbook[sheet]
-    names = [c.value for c in target[1]]
-    target.cell(row=row + 2, column=names.index(column) + 1, value=_true_values(built)[key])
+    names = [c.value for c in target[top]]
+    assert target.cell(row=top + row + 1, column=names.index(column) + 1).value == "[c]"
+    target.cell(row=top + row + 1, column=names.index(column) + 1, value=_true_values(built)[key])
     workbook.save(folder / "tables.xlsx")
     assert any(p.file.endswith("tables.xlsx") or "tables.xlsx" in p.file for p in audit_folder(folder).problems)
 

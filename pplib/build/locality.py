@@ -24,7 +24,7 @@ from pathlib import Path
 import papermill
 
 from pplib.build.execute import run_section
-from pplib.build.html import assemble_report
+from pplib.build.html import assemble_report, front_matter
 from pplib.build.outputs import (
     PARTNER_WORK,
     UnitResult,
@@ -88,8 +88,10 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     with stage("report"):
         if result.built or state != "complete":
             assemble_report([work / "sections" / f"{s}.html" for s in sections], work / "report.html",
-                            f"{locality.name} modern slavery problem profile ({edition} edition)")
-            tables_workbook(work)
+                            f"{locality.name} modern slavery problem profile ({edition} edition)",
+                            front=front_matter(locality, edition))
+            tables_workbook(work, marking=locality.handling_marking,
+                            title=f"{locality.name} modern slavery problem profile ({edition} edition): tables")
         shutil.rmtree(work / "work", ignore_errors=True)
         write_json(work / "parameters.json", record)
     if edition == "partner":

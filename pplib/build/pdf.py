@@ -38,6 +38,9 @@ INSTALL_HINT = (
     "on Windows Microsoft Edge (usually already installed) or Google Chrome; "
     "or set PPLIB_BROWSER to the browser's executable."
 )
+# For printing: none of the browser's own header and footer (the page's @page margin boxes carry the
+# marking and page numbers), and bookmarks from the page's headings.
+PDF_FLAGS = ("--no-pdf-header-footer", "--generate-pdf-document-outline")
 PDF_TIMEOUT = 120.0  # seconds for one page to print
 STDERR_TAIL = 2000   # characters of the browser's stderr quoted in an error
 
@@ -122,8 +125,9 @@ def html_to_pdf(html: Path, pdf: Path, browser: Path | None = None, *,
     """Print an HTML page to PDF with a headless browser; return the PDF's path.
 
     The page is printed as a browser prints it (its print CSS applies: the handling marking
-    repeats at the top and bottom of every page), without the browser's own header and footer,
-    from a fresh temporary profile. Raises BrowserError, with the end of the browser's stderr,
+    at the top and bottom of every page and the page number, in @page margin boxes), without the
+    browser's own header and footer, with bookmarks from the headings (a PDF outline), from a
+    fresh temporary profile. Raises BrowserError, with the end of the browser's stderr,
     when no PDF appears or the browser takes longer than `timeout` seconds.
     """
     html = Path(html).resolve()
@@ -134,7 +138,7 @@ def html_to_pdf(html: Path, pdf: Path, browser: Path | None = None, *,
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="pplib-browser-", ignore_cleanup_errors=True) as profile:
-        cmd = [str(exe), *HEADLESS_FLAGS, "--no-pdf-header-footer", f"--user-data-dir={profile}",
+        cmd = [str(exe), *HEADLESS_FLAGS, *PDF_FLAGS, f"--user-data-dir={profile}",
                f"--print-to-pdf={pdf}", html.as_uri()]
         popen_kw: dict = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}

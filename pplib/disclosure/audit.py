@@ -6,8 +6,9 @@ contract, see ``pplib.disclosure``) says which cell of which file is which count
 from the build itself, so only ``pplib.disclosure.cells`` is imported.
 
 Where a problem is: a CSV's file, its 0-based data row and its column name; a workbook sheet as
-``tables.xlsx:<sheet>`` (Excel forbids ':' in a sheet's name) with the same row and column as its CSV (Excel's
-own row number is row + 2); a span of ``report.html`` by its line and character (1-based). Messages name cells
+``tables.xlsx:<sheet>`` (Excel forbids ':' in a sheet's name) with the same row and column as its CSV (each
+sheet's table has its header on Excel row 5, under its title, source, marking and a link, so Excel's own row
+number is row + 6); a span of ``report.html`` by its line and character (1-based). Messages name cells
 by key and never quote a value the folder withholds, except the bounds a reader could work out.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pplib.disclosure.cells import Domains, Model, Ratio, personal, relations
 
 METADATA = "disclosure/metadata.json"
 WORKBOOK = "tables.xlsx"
+WORKBOOK_HEADER_ROW = 4  # 0-based: every sheet's table, Contents' too, starts here (pplib.build.workbook)
 REPORT = "report.html"
 FOLDER = "."  # where a problem of the folder as a whole is
 EPS = 1e-6  # LP results are floats: 4.9999999 is below 5, 5.0000001 is not
@@ -141,7 +143,7 @@ def _number(text: str) -> Decimal | None:
 
 
 class Grid:
-    """A table as text: its header and data rows (a CSV, or a workbook sheet, header on its first row)."""
+    """A table as text: its header and data rows (a CSV; a workbook sheet from its WORKBOOK_HEADER_ROW)."""
 
     def __init__(self, rows: list[list[str]]):
         self.header = rows[0] if rows else []
@@ -212,7 +214,7 @@ def _read_workbook(folder: Path, tables: list[dict], seen: Seen) -> None:
                                                        "matched to their tables"))
         return
     by_file = {t["file"]: t for t in tables}
-    contents = Grid(sheets.pop("Contents"))
+    contents = Grid(sheets.pop("Contents")[WORKBOOK_HEADER_ROW:])  # a sheet laid out otherwise lists nothing
     listed = set()
     for row in range(len(contents.rows)):
         sheet, csv_file = contents.text(row, "sheet"), contents.text(row, "csv file")
@@ -225,7 +227,7 @@ def _read_workbook(folder: Path, tables: list[dict], seen: Seen) -> None:
             seen.problems.append(Problem(f"{WORKBOOK}:{sheet}", "", "", "sheet holds a table the build did not "
                                                                        "declare"))
         else:
-            _observe(Grid(sheets[sheet]), f"{WORKBOOK}:{sheet}", table, seen)
+            _observe(Grid(sheets[sheet][WORKBOOK_HEADER_ROW:]), f"{WORKBOOK}:{sheet}", table, seen)
     for sheet in sorted(set(sheets) - listed):
         seen.problems.append(Problem(f"{WORKBOOK}:{sheet}", "", "", "sheet is not listed in the Contents sheet, "
                                                                    "so it cannot be audited"))

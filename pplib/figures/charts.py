@@ -1,7 +1,18 @@
-"""Every chart in the profile, in one colour-blind-safe style.
+"""Every chart in the profile, in one colour-blind-safe style built on seaborn's theme.
 
-Each chart's title says what is counted and its caption the source and period,
-so a chart lifted out of the report still says what it shows.
+This module owns the house style (``apply_style``: ``sns.set_theme`` with the Okabe-Ito palette) and the
+rules every chart keeps:
+
+- counts get integer axes (``MaxNLocator(integer=True)``);
+- no chart without data: a chart function returns ``None``, and ``Section.chart`` writes a sentence;
+- withheld values ([c]) are gaps marked [c], never bars of 0, and the caption says so;
+- the locality is highlighted wherever it is compared (``HIGHLIGHT`` against ``BASE``);
+- legends sit outside the axes, so they never cover data;
+- each figure carries a short description of its data for the image's alt text (``alt_text``);
+- a title can state the finding (``finding=``), with what is counted under it.
+
+Each chart's title says what is counted and its caption the source and period, so a chart lifted out of
+the report still says what it shows.
 """
 from __future__ import annotations
 
@@ -12,23 +23,55 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: notebooks and batch builds render to PNG
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+BASE = PALETTE[0]  # blue: every other area or category
+HIGHLIGHT = PALETTE[5]  # vermilion: the locality, wherever it is compared
 
 DPI = 110  # charts are drawn at the resolution they are saved at, so text is measured once, not twice
 
-plt.rcParams.update({
-    "figure.figsize": (7.5, 3.8), "figure.dpi": DPI, "savefig.dpi": DPI,
-    "axes.spines.top": False, "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "font.size": 10, "axes.titlesize": 11,
-    "axes.titleweight": "bold", "savefig.bbox": "tight",
-})
+STYLE = "whitegrid"
+CONTEXT = "paper"
+RC = {
+    "figure.figsize": (7.5, 3.8), "figure.dpi": DPI, "savefig.dpi": DPI, "savefig.bbox": "tight",
+    "axes.spines.top": False, "axes.spines.right": False, "font.size": 10, "axes.titlesize": 11,
+    "axes.labelsize": 9.5, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5, "legend.fontsize": 8.5,
+    "axes.titleweight": "bold", "axes.titlelocation": "left", "grid.linewidth": 0.6,
+}
+
+
+def apply_style() -> None:
+    """The house style: seaborn's theme (white grid, paper context) with the Okabe-Ito palette."""
+    sns.set_theme(context=CONTEXT, style=STYLE, palette=PALETTE, rc=RC)
+
+
+apply_style()
+
+NO_DATA = "No records to chart."
+SUPPRESSED = "[c]"  # a value withheld by disclosure control (the ONS convention)
+WITHHELD_NOTE = "[c]: withheld values are not drawn."
+MISSING_NOTE = "Missing values are not drawn."
+
+
+ALL_WITHHELD = "Nothing to chart: the values not shown are withheld ([c]) to protect individuals."
+
+
+def nothing_drawn(table: pd.DataFrame) -> str:
+    """The sentence for a chart not drawn from `table`: no records, or (partner edition) withheld values."""
+    withheld = any(len(labels) for labels in (table.attrs.get("suppressed_cells") or {}).values())
+    return ALL_WITHHELD if withheld else NO_DATA
 
 
 def png(figure) -> bytes:
-    """The figure as PNG bytes at the house resolution; the figure is closed (pyplot keeps open ones)."""
+    """The figure as PNG bytes at the house resolution; the figure is closed (pyplot keeps open ones).
+    No figure (nothing to chart) gives no bytes."""
+    if figure is None:
+        return b""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     plt.close(figure)
@@ -38,16 +81,27 @@ def png(figure) -> bytes:
 CAPTION_WIDTH = 135  # characters of 8-point text across the 7.5-inch figure
 
 
-def _finish(fig, ax, title: str, caption: str):
-    ax.set_title(title, loc="left")
+def alt_text(figure) -> str:
+    """The figure's title and, when the chart recorded one, a sentence describing its data."""
+    if figure is None:
+        return NO_DATA
+    if figure._suptitle is not None and figure._suptitle.get_text():
+        title = figure._suptitle.get_text()
+    else:
+        title = figure.axes[0].get_title(loc="left") if figure.axes else "chart"
+    title = " ".join(title.replace("\n", ": ").split())  # a finding and its subject, on one line
+    description = getattr(figure, "pplib_description", "")
+    return f"{title}. {description}".strip() if description else title
+
+
+def _finish(fig, ax, title: str, caption: str, finding: str | None = None, description: str = ""):
+    ax.set_title(f"{finding}\n{title}" if finding else title, loc="left")
     # Wrapped here by characters: matplotlib's own wrapping measures the text word by word, and was the
     # largest single cost of drawing a chart.
     fig.text(0.01, -0.04, textwrap.fill(caption, CAPTION_WIDTH), fontsize=8, color="#444444", ha="left", va="top")
+    fig.pplib_description = description
     fig.tight_layout()
     return fig
-
-
-SUPPRESSED = "[c]"  # a value withheld by disclosure control (the ONS convention)
 
 
 def _values(column: pd.Series):
@@ -55,77 +109,197 @@ def _values(column: pd.Series):
     return pd.to_numeric(column, errors="coerce").astype(float)
 
 
-def _mark_suppressed(ax, positions, values, horizontal: bool) -> None:
-    for position, value in zip(positions, values):
-        if pd.isna(value):
+def _withheld(table: pd.DataFrame, column: str) -> np.ndarray:
+    """Which rows of `column` are withheld: the labels a protected table records (pplib.disclosure.tables);
+    any other missing value is a figure not held (a published series that starts later), not a [c]."""
+    values = _values(table[column]).to_numpy()
+    marks = table.attrs.get("suppressed_cells") or {}
+    return table.index.isin(marks.get(column, [])) & np.isnan(values)
+
+
+def _has_data(*series: pd.Series) -> bool:
+    """Something to draw: at least one value that is neither missing nor zero."""
+    return any(bool((s.dropna() != 0).any()) for s in series)
+
+
+def _is_count(*series: pd.Series) -> bool:
+    values = pd.concat(series).dropna().to_numpy(dtype=float)
+    return bool(len(values)) and bool(np.all(values == np.round(values)))
+
+
+def _integer_axis(axis, *series: pd.Series) -> None:
+    """Counts get whole-number ticks (no 2.5 crimes)."""
+    if _is_count(*series):
+        axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _gap_note(caption: str, withheld: bool, missing: bool) -> str:
+    notes = [n for n, present in ((WITHHELD_NOTE, withheld), (MISSING_NOTE, missing)) if present]
+    notes = [n for n in notes if n not in caption]
+    return " ".join([caption.rstrip(), *notes]) if notes else caption
+
+
+def _mark_suppressed(ax, positions, withheld, horizontal: bool) -> None:
+    for position, hidden in zip(positions, withheld):
+        if hidden:
             xy = (0, position) if horizontal else (position, 0)
             ax.annotate(SUPPRESSED, xy=xy, xytext=(3, 0) if horizontal else (0, 3), textcoords="offset points",
                         ha="left" if horizontal else "center", va="center" if horizontal else "bottom",
                         fontsize=8, color="#444444")
 
 
-def bar(table: pd.DataFrame, category: str, value: str, title: str, caption: str, horizontal: bool = True):
+def _extremes(labels, values: pd.Series, noun: str = "") -> str:
+    """'Highest: car wash (24); lowest: nail bar (2).' from the drawn values."""
+    drawn = pd.Series(values.to_numpy(), index=list(labels)).dropna()
+    if drawn.empty:
+        return ""
+    fmt = (lambda v: f"{v:,.0f}") if _is_count(drawn) else (lambda v: f"{v:,.1f}")
+    top, low = drawn.idxmax(), drawn.idxmin()
+    text = f"{len(drawn)} {noun or 'values'} drawn; highest: {top} ({fmt(drawn[top])})"
+    if len(drawn) > 1:
+        text += f"; lowest: {low} ({fmt(drawn[low])})"
+    return text + "."
+
+
+def most(table: pd.DataFrame, category: str, value: str, noun: str = "") -> str | None:
+    """A finding for a title: "Car wash has the most crimes (24)", when one category's shown value is
+    larger than every other's; None on a tie, or when any value is not shown (a withheld cell may be a large
+    one, withheld so that a small one cannot be worked out)."""
+    values = pd.Series(_values(table[value]).to_numpy(), index=table[category].astype(str))
+    if values.empty or values.isna().any() or values.max() <= 0:
+        return None
+    ranked = values.sort_values(ascending=False)
+    if len(ranked) > 1 and ranked.iloc[0] == ranked.iloc[1]:
+        return None
+    top = ranked.index[0]
+    amount = f"{ranked.iloc[0]:,.0f}" if _is_count(ranked) else f"{ranked.iloc[0]:,.1f}"
+    return f"{top[:1].upper()}{top[1:]} has the most {noun or value} ({amount})"
+
+
+def _outside_legend(ax, **options):
+    """A legend to the right of the axes: it can never cover a bar or a point."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False, **options)
+
+
+def bar(table: pd.DataFrame, category: str, value: str, title: str, caption: str, horizontal: bool = True,
+        finding: str | None = None, highlight: str | None = None):
+    """One count per category; `highlight` (a category, e.g. the locality) drawn in the highlight colour.
+    None when there is nothing to draw."""
+    values = _values(table[value]) if len(table) else pd.Series(dtype=float)
+    if not _has_data(values):
+        return None
     fig, ax = plt.subplots()
     labels = list(table[category].astype(str))
-    values = _values(table[value])
+    withheld = _withheld(table, value)
+    drawn = ~np.isnan(values.to_numpy())
+    colours = [HIGHLIGHT if highlight is not None and label == str(highlight) else BASE for label in labels]
+    positions = np.arange(len(labels))
     if horizontal:
-        ax.barh(labels[::-1], values[::-1].fillna(0), color=PALETTE[0])
-        _mark_suppressed(ax, range(len(labels)), values[::-1].to_numpy(), horizontal=True)
+        positions = positions[::-1]  # first row at the top
+        ax.barh(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
+        ax.set_yticks(positions, labels)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
         ax.set_xlabel(value)
+        _integer_axis(ax.xaxis, values)
+        ax.grid(False, axis="y")
     else:
-        ax.bar(labels, values.fillna(0), color=PALETTE[0])
-        _mark_suppressed(ax, range(len(labels)), values.to_numpy(), horizontal=False)
+        ax.bar(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
+        ax.set_xticks(positions, labels)
+        ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_ylabel(value)
-    if values.isna().any():
-        caption += f" {SUPPRESSED}: withheld to protect individuals."
-    return _finish(fig, ax, title, caption)
+        _integer_axis(ax.yaxis, values)
+        ax.grid(False, axis="x")
+    _mark_suppressed(ax, positions, withheld, horizontal)
+    caption = _gap_note(caption, withheld.any(), bool((~drawn & ~withheld).any()))
+    return _finish(fig, ax, title, caption, finding, _extremes(labels, values, "bars"))
 
 
-def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str):
+def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str, finding: str | None = None):
+    """A series over time; withheld points are gaps in the line, marked [c]. None when nothing to draw."""
+    values = _values(table[y]) if len(table) else pd.Series(dtype=float)
+    if not _has_data(values):
+        return None
     fig, ax = plt.subplots()
-    ax.plot(table[x].astype(str), _values(table[y]), marker="o", color=PALETTE[0])
+    labels = list(table[x].astype(str))
+    positions = np.arange(len(labels))
+    ax.plot(positions, values.to_numpy(), marker="o", color=BASE)  # NaN breaks the line: a gap
+    ax.set_xticks(positions, labels)
+    withheld = _withheld(table, y)
+    _mark_suppressed(ax, positions, withheld, horizontal=False)
     ax.set_ylabel(y)
     ax.set_ylim(bottom=0)
+    _integer_axis(ax.yaxis, values)
     ax.tick_params(axis="x", rotation=45)
-    return _finish(fig, ax, title, caption)
+    caption = _gap_note(caption, withheld.any(), bool((values.isna().to_numpy() & ~withheld).any()))
+    return _finish(fig, ax, title, caption, finding, _extremes(labels, values, "points"))
 
 
-def grouped_bar(table: pd.DataFrame, x: str, series: list[str], title: str, caption: str):
-    """Several counts side by side per category (e.g. crimes, victims and referrals per year)."""
+def grouped_bar(table: pd.DataFrame, x: str, series: list[str], title: str, caption: str,
+                finding: str | None = None):
+    """Several counts side by side per category (e.g. crimes, victims and referrals per year); the legend
+    outside the axes. None when nothing to draw."""
+    columns = [_values(table[name]) for name in series] if len(table) else []
+    if not _has_data(*columns):
+        return None
     fig, ax = plt.subplots()
     width = 0.8 / len(series)
-    positions = range(len(table))
-    for i, name in enumerate(series):
-        values = _values(table[name])
-        offsets = [p + i * width for p in positions]
-        ax.bar(offsets, values.fillna(0), width=width, label=name, color=PALETTE[i])
-        _mark_suppressed(ax, offsets, values.to_numpy(), horizontal=False)
-    ax.set_xticks([p + width * (len(series) - 1) / 2 for p in positions], table[x].astype(str))
-    ax.legend(frameon=False)
-    return _finish(fig, ax, title, caption)
+    positions = np.arange(len(table))
+    any_withheld = any_missing = False
+    for i, (name, values) in enumerate(zip(series, columns)):
+        offsets = positions + i * width
+        drawn = ~np.isnan(values.to_numpy())
+        ax.bar(offsets[drawn], values.to_numpy()[drawn], width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        withheld = _withheld(table, name)
+        _mark_suppressed(ax, offsets, withheld, horizontal=False)
+        any_withheld |= bool(withheld.any())
+        any_missing |= bool((~drawn & ~withheld).any())
+    ax.set_xticks(positions + width * (len(series) - 1) / 2, table[x].astype(str))
+    ax.grid(False, axis="x")
+    _integer_axis(ax.yaxis, *columns)
+    _outside_legend(ax)
+    totals = ", ".join(f"{name} {v.sum():,.0f}" for name, v in zip(series, columns) if _is_count(v))
+    description = f"{len(table)} groups of {len(series)} bars" + (f"; totals: {totals}." if totals else ".")
+    caption = _gap_note(caption, any_withheld, any_missing)
+    return _finish(fig, ax, title, caption, finding, description)
 
 
-def rate_comparison(rates: pd.DataFrame, highlight: str, benchmark: float, title: str, caption: str):
+def rate_comparison(rates: pd.DataFrame, highlight: str, benchmark: float, title: str, caption: str,
+                    finding: str | None = None):
     """Every area's rate with its 95% interval, ranked; the area in focus highlighted, benchmark as a line.
 
-    `rates` needs columns label, rate, lower, upper and code.
+    `rates` needs columns label, rate, lower, upper and code. None when no area has a rate.
     """
-    ordered = rates.sort_values("rate").reset_index(drop=True)
+    ordered = rates.assign(rate=_values(rates["rate"])).dropna(subset=["rate"]) if len(rates) else rates
+    if not len(ordered):
+        return None
+    ordered = ordered.sort_values("rate").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.5, max(4.0, 0.2 * len(ordered))))
-    colours = [PALETTE[5] if code == highlight else PALETTE[0] for code in ordered["code"]]
+    own = (ordered["code"] == highlight).to_numpy()
     ax.errorbar(ordered["rate"], ordered.index, xerr=[ordered["rate"] - ordered["lower"],
                                                       ordered["upper"] - ordered["rate"]],
                 fmt="none", ecolor="#999999", elinewidth=1)
-    ax.scatter(ordered["rate"], ordered.index, c=colours, zorder=3, s=18)
+    ax.scatter(ordered["rate"][~own], ordered.index[~own], color=BASE, zorder=3, s=18, label="other areas")
+    if own.any():
+        name = ordered.loc[own, "label"].iloc[0]
+        ax.scatter(ordered["rate"][own], ordered.index[own], color=HIGHLIGHT, zorder=4, s=36, label=str(name))
     ax.axvline(benchmark, color="#000000", linestyle="--", linewidth=1, label="England and Wales")
     ax.set_yticks(ordered.index, ordered["label"], fontsize=7)
+    ax.set_ylim(-0.8, len(ordered) - 0.2)
+    ax.grid(False, axis="y")
     for tick, code in zip(ax.get_yticklabels(), ordered["code"]):
         if code == highlight:
             tick.set_fontweight("bold")
+            tick.set_color(HIGHLIGHT)
     _clip_outliers(ax, ordered)
     ax.set_xlabel("rate per 100,000 population (95% confidence interval)")
-    ax.legend(frameon=False, loc="lower right")
-    return _finish(fig, ax, title, caption)
+    _outside_legend(ax)
+    description = _extremes(ordered["label"], ordered["rate"], "areas")
+    if own.any():
+        row = ordered[own].iloc[0]
+        rank = len(ordered) - int(ordered.index[own][0])
+        description += (f" {row['label']}: {row['rate']:,.1f} (rank {rank} of {len(ordered)}); "
+                        f"England and Wales: {benchmark:,.1f}.")
+    return _finish(fig, ax, title, caption, finding, description)
 
 
 def _clip_outliers(ax, ordered: pd.DataFrame) -> None:

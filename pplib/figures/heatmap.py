@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 
@@ -13,9 +14,12 @@ from pplib.measures.registers import FUNCTIONS, LEVELS
 
 
 def resilience_heatmap(grid: pd.DataFrame, title: str, caption: str):
-    """The level x function grid as shaded cells with their counts written in."""
+    """The level x function grid as shaded cells with their counts written in; None when the register
+    holds no assets (nothing to chart)."""
     cells = grid.set_index("level")
     values = cells.to_numpy(dtype=float)
+    if not values.size or not np.nansum(values):
+        return None
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     colours = LinearSegmentedColormap.from_list("assets", ["#FFFFFF", charts.PALETTE[0]])
     ax.imshow(values, cmap=colours, vmin=0, vmax=max(values.max(), 1), aspect="auto")
@@ -32,4 +36,8 @@ def resilience_heatmap(grid: pd.DataFrame, title: str, caption: str):
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    return charts._finish(fig, ax, title, caption)
+    ax.grid(False)
+    busiest = np.unravel_index(np.nanargmax(values), values.shape)
+    description = (f"{int(np.nansum(values)):,} assets; most at {cells.index[busiest[0]]}, "
+                   f"{cells.columns[busiest[1]]} ({int(values[busiest]):,}).")
+    return charts._finish(fig, ax, title, caption, description=description)

@@ -90,9 +90,22 @@ def _range_labels(ranges: list[tuple[float, float]], integer: bool) -> list[str]
     return labels
 
 
+SMALL_COUNT = 10  # counts whose largest is below this are small: few classes, and each area labelled
+SMALL_CLASSES = 3
+
+
+def small_counts(values) -> bool:
+    """Whole-number values all below SMALL_COUNT: classes of them would split small counts into noise."""
+    y = pd.to_numeric(pd.Series(values), errors="coerce").dropna().astype(float).to_numpy()
+    return _is_integer_valued(y) and float(y.max()) < SMALL_COUNT
+
+
 def classify(values, classes: int = 5, scheme: str = "NaturalBreaks", cmap: str = CLASS_CMAP,
              threshold: int | None = None) -> Classes:
     """Classes for the values given (missing values ignored), with labels such as '0', '1 to 4'.
+
+    Small counts (all below SMALL_COUNT) get at most SMALL_CLASSES classes, and never more classes than
+    distinct values; choropleth then writes each area's count on the map.
 
     Counts are labelled as whole-number ranges that meet (class i covers previous bound + 1 to
     its bound), starting at `threshold` above zero when smaller counts are suppressed; rates as
@@ -101,8 +114,10 @@ def classify(values, classes: int = 5, scheme: str = "NaturalBreaks", cmap: str 
     y = pd.to_numeric(pd.Series(values), errors="coerce").dropna().astype(float).to_numpy()
     if not len(y):
         return Classes((), (), ())
-    bins = _upper_bounds(y, min(classes, len(np.unique(y))), scheme)
     integer = _is_integer_valued(y)
+    if integer and small_counts(y):
+        classes = min(classes, SMALL_CLASSES)  # a 1 and a 2 are not two kinds of area
+    bins = _upper_bounds(y, min(classes, len(np.unique(y))), scheme)
     members = np.minimum(np.searchsorted(bins, y, side="left"), len(bins) - 1)
     kept, ranges = [], []
     for i, bound in enumerate(bins):
@@ -211,8 +226,9 @@ def _skip_draw(*args, **kwargs) -> None:
 
 
 def _draw_areas(ax, shapes, values, classes: Classes, hidden, highlight: str | None = None,
-                labels: bool = False) -> dict:
-    """Fill each area by its class; hidden areas hatched, areas without a value grey."""
+                labels: bool = False, numbers: list[str] | None = None) -> dict:
+    """Fill each area by its class; hidden areas hatched, areas without a value grey; `numbers` (one text
+    per area, e.g. its count) written on each area, under its name when names are drawn."""
     from matplotlib import patheffects
 
     index = classes.index(values) if classes.bins else np.full(len(shapes), -1)
@@ -228,10 +244,12 @@ def _draw_areas(ax, shapes, values, classes: Classes, hidden, highlight: str | N
     if len(own):  # a force without an area on this map (Police Scotland, PSNI, BTP) has nothing to outline
         _plot(own.boundary, ax, color="white", linewidth=4)  # halo keeps the outline visible on dark fills
         _plot(own.boundary, ax, color=HIGHLIGHT, linewidth=2)
-    if labels:
-        for row in shapes.itertuples():
+    if labels or numbers is not None:
+        for i, row in enumerate(shapes.itertuples()):
             point = row.geometry.representative_point()
-            ax.annotate(row.area_name, (point.x, point.y), ha="center", va="center", fontsize=6.5,
+            text = "\n".join(t for t in (row.area_name if labels else "",
+                                          numbers[i] if numbers is not None else "") if t)
+            ax.annotate(text, (point.x, point.y), ha="center", va="center", fontsize=6.5,
                         path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -247,7 +265,7 @@ def _shapes_for(table: pd.DataFrame, layer):
     missing = sorted(set(table["area_code"]) - set(merged["area_code"]))
     if missing:
         log.warning("no boundary for %s: not drawn", ", ".join(missing))
-    if layer == "postcode_area" and table.attrs.get("force_code"):
+    if isinstance(layer, str) and layer == "postcode_area" and table.attrs.get("force_code"):
         merged = clip_to_force(merged, table.attrs["force_code"])
     return merged
 
@@ -291,8 +309,11 @@ def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str,
     values = pd.to_numeric(shapes[value], errors="coerce").astype(float)
     value_classes = classify(values[~hidden], classes, scheme, threshold=_count_threshold(table, value))
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 6.5))
+    numbers = None
+    if value == "count" and small_counts(values[~hidden]):  # few classes, so each area's count is written
+        numbers = ["[c]" if h else ("" if pd.isna(v) else f"{v:,.0f}") for v, h in zip(values, hidden)]
     shown = _draw_areas(ax, shapes, values, value_classes, hidden, highlight,
-                        labels if labels is not None else len(shapes) <= 20)
+                        labels if labels is not None else len(shapes) <= 20, numbers)
     statements = [attribution(layer)] if isinstance(layer, str) else list(layer.attrs.get("attribution", []))
     if isinstance(layer, str) and layer == "postcode_area" and table.attrs.get("force_code"):
         statements.append(_outline_force(ax, table.attrs["force_code"]))  # areas cross force lines

@@ -129,7 +129,7 @@ class Section:
         shown = self._shown(name, frame, public)
         self._emit(name, shown, caption, public)
         if chart is not None:
-            self.chart(chart(shown))
+            self.chart(chart(shown), empty=charts.nothing_drawn(shown))
         return shown
 
     def _shown(self, name: str, frame: pd.DataFrame, public: bool) -> pd.DataFrame:
@@ -156,9 +156,12 @@ class Section:
         if self.partner:
             self._declare(f"tables/{file_name}", name, public)
         _record_caption(tables, file_name, name, caption, public)
-        display(HTML(f"<p class='pp-caption'><strong>Table: {html.escape(name)}.</strong> {html.escape(caption)}</p>"))
-        display(HTML(_whole_numbers(shown).to_html(index=False, na_rep="", classes="pp-table", border=0,
-                                                   float_format=lambda v: f"{v:,.1f}")))
+        table = _whole_numbers(shown).to_html(index=False, na_rep="", classes="pp-table", border=0,
+                                              float_format=lambda v: f"{v:,.1f}")
+        # The caption inside the table (<caption>): read with it by assistive technology, printed with it.
+        opening, _, rest = table.partition(">")
+        display(HTML(f"{opening}><caption class='pp-caption'><strong>Table: {html.escape(name)}.</strong> "
+                     f"{html.escape(caption)}</caption>{rest}"))
 
     def _declare(self, file: str, name: str, public: bool) -> None:
         """The table's entry in the audit's metadata: its cells when they are local counts."""
@@ -170,11 +173,16 @@ class Section:
         self.ledger.tables = [t for t in self.ledger.tables if t["file"] != file] + [entry]
         self._save_ledger()
 
-    def chart(self, figure) -> None:
-        """Embed the chart as a PNG inside the page (no external file), its title as alt text."""
-        title = _figure_title(figure)
+    def chart(self, figure, empty: str = charts.NO_DATA) -> None:
+        """Embed the chart as a PNG inside the page (no external file), its title and a description of its
+        data as alt text (pplib.figures.charts.alt_text); a sentence instead when there is no chart (a chart
+        function returns None when it has nothing to draw)."""
+        if figure is None:
+            self.statement(empty)
+            return
+        alt = charts.alt_text(figure)
         encoded = base64.b64encode(charts.png(figure)).decode("ascii")
-        display(HTML(f'<img alt="{html.escape(title, quote=True)}" class="pp-chart" '
+        display(HTML(f'<img alt="{html.escape(alt, quote=True)}" class="pp-chart" '
                      f'src="data:image/png;base64,{encoded}"/>'))
 
     # Sentences are the library's Markdown: user text in them is escaped where it is put in (pplib.text.md);
@@ -228,13 +236,6 @@ class Section:
 
     def marking(self) -> None:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))
-
-
-def _figure_title(figure) -> str:
-    """The figure's own title (small multiples) or its first chart's, for the image's alt text."""
-    if figure._suptitle is not None and figure._suptitle.get_text():
-        return figure._suptitle.get_text()
-    return figure.axes[0].get_title(loc="left") if figure.axes else "chart"
 
 
 def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
