@@ -75,9 +75,8 @@ def _pdf_problems(pdf: Path) -> list[str]:
 
 
 def _near_empty_pages(pdf: Path, section_start: str = "Dyfed-Powys: ") -> list[int]:
-    """Pages whose text ends in their top quarter, unless the next page starts a top-level section (whose
-    heading begins with the locality's name). Text only: a page filled by a chart would count as empty,
-    so the check is on the text of the sample report, which has none such."""
+    """Pages whose text ends in their top quarter and that hold no chart (a chart fills the page below its
+    text), unless the next page starts a top-level section (whose heading begins with the locality's name)."""
     from pypdf import PdfReader
     reader = PdfReader(pdf)
     texts = [page.extract_text() or "" for page in reader.pages]
@@ -88,7 +87,7 @@ def _near_empty_pages(pdf: Path, section_start: str = "Dyfed-Powys: ") -> list[i
             tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))
         body = [y for y in heights if 0.08 * height < y < 0.92 * height]
         following = texts[number] if number < len(texts) else section_start
-        if body and min(body) > 0.75 * height and section_start not in following[:200]:
+        if body and min(body) > 0.75 * height and not page.images and section_start not in following[:200]:
             near.append(number)
     return near
 
