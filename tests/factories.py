@@ -50,3 +50,14 @@ def make_locality(folder: Path, crimes: list[dict], victims: list[dict] | None =
               "period": {"start": period[0], "end": period[1]}, "sources": sources}
     (folder / "locality.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def browser_or_skip() -> Path:
+    """The Chromium, Chrome or Edge that reports are printed and checked in; the test is skipped without one."""
+    import pytest
+
+    from pplib.build.pdf import BrowserMissing, find_browser
+    try:
+        return find_browser()
+    except BrowserMissing as exc:
+        pytest.skip(f"no browser: {exc}")

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from factories import browser_or_skip
 
 from pplib.build import execute, locality, outputs, stamps
 from pplib.build.batch import build
@@ -122,11 +123,7 @@ def test_kernel_start_races_are_retried(monkeypatch, tmp_path):
 
 
 def test_pdf_option_prints_the_report_with_the_marking_on_every_page(tmp_path):
-    from pplib.build import pdf as browser
-    try:
-        browser.find_browser()
-    except browser.BrowserMissing as exc:
-        pytest.skip(str(exc))
+    browser_or_skip()
     from pypdf import PdfReader
     [result] = build([LOCALITIES_DIR / "dyfed-powys"], ("national_picture",), tmp_path, editions=("partner",),
                      pdf=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from factories import browser_or_skip
 
 from pplib.build import pdf as browser
 from pplib.build.pdf import BrowserError, BrowserMissing, find_browser, html_to_pdf, offline_check
@@ -17,17 +18,10 @@ from pplib.build.pdf import BrowserError, BrowserMissing, find_browser, html_to_
 MARKING = "OFFICIAL-SENSITIVE"
 
 
-def _browser_or_skip() -> Path:
-    try:
-        return find_browser()
-    except BrowserMissing as exc:
-        pytest.skip(f"no browser: {exc}")
-
-
 @pytest.fixture(scope="module")
 def real_page(tmp_path_factory) -> Path:
     """A real report section, built by papermill and nbconvert exactly as `pplib build` does."""
-    _browser_or_skip()
+    browser_or_skip()
     from pplib.build.execute import run_section
     from pplib.paths import LOCALITIES_DIR
     result = run_section(LOCALITIES_DIR / "dyfed-powys", "local_picture", tmp_path_factory.mktemp("built"))
@@ -176,7 +170,7 @@ def _assert_marked_top_and_bottom_clear_of_text(pdf: Path, min_pages: int) -> No
 
 
 def test_pdf_is_marked_top_and_bottom_of_every_page(long_page, tmp_path):
-    exe = _browser_or_skip()
+    exe = browser_or_skip()
     pdf = html_to_pdf(long_page, tmp_path / "long.pdf", browser=exe)
     assert pdf.read_bytes().startswith(b"%PDF-")
     _assert_marked_top_and_bottom_clear_of_text(pdf, min_pages=3)
@@ -208,7 +202,7 @@ def test_real_report_opens_offline_with_every_chart(real_page, tmp_path):
 
 
 def test_a_page_that_needs_the_network_is_reported(tmp_path):
-    _browser_or_skip()
+    browser_or_skip()
     (tmp_path / "local.png").write_bytes(base64.b64decode(_chart_png()))
     page = tmp_path / "online.html"
     page.write_text(textwrap.dedent("""\

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from factories import browser_or_skip
 
 from pplib.build.batch import build
 from pplib.config import load_locality
@@ -139,16 +140,13 @@ def test_published_national_figures_are_not_suppressed(partner):
 
 
 def test_partner_report_is_marked_and_renders_offline(partner, tmp_path):
-    from pplib.build import pdf as browser
-    try:
-        browser.find_browser()
-    except browser.BrowserMissing as exc:
-        pytest.skip(str(exc))
+    browser_or_skip()
     report = partner["dyfed-powys"] / "report.html"
     page = report.read_text(encoding="utf-8")
     assert 'pp-marking-top" role="note">OFFICIAL-SENSITIVE<' in page
     assert 'pp-marking-bottom" role="note">OFFICIAL-SENSITIVE<' in page
-    result = browser.offline_check(report, screenshot=tmp_path / "report.png")
+    from pplib.build.pdf import offline_check
+    result = offline_check(report, screenshot=tmp_path / "report.png")
     assert result.ok, str(result)
     charts = [image for image in result.images if "pp-chart" in image.classes]
     assert len(charts) > 20 and all(image.loaded for image in charts)

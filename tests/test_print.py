@@ -6,19 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from factories import browser_or_skip
 
 from pplib.build.html import _headings_in_order, _unique_ids, assemble_report
-from pplib.build.pdf import BrowserMissing, find_browser
+from pplib.build.pdf import find_browser
 
 MARKING = "OFFICIAL-SENSITIVE"
 A4_PRINTABLE_PX = round((210 - 2 * 15) / 25.4 * 96)  # A4 less the 1.5 cm side margins, in CSS pixels
-
-
-def _browser_or_skip() -> Path:
-    try:
-        return find_browser()
-    except BrowserMissing as exc:
-        pytest.skip(f"no browser: {exc}")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +20,7 @@ def printed(tmp_path_factory) -> dict:
     """One sample locality's partner edition as assembled by `pplib build`, printed as `--pdf` prints it.
     The page is taken where the build assembles it, before publishing and the audit (tested elsewhere), so
     these tests are about printing and navigation only."""
-    _browser_or_skip()
+    browser_or_skip()
     from pplib.build.batch import build
     from pplib.build.outputs import work_dir
     from pplib.build.pdf import html_to_pdf
