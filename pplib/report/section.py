@@ -30,7 +30,7 @@ from pplib.measures import areas, counts
 from pplib.records import clean
 from pplib.records.dataset import LocalityData, cached_locality_data, write_quality_reports
 from pplib.registry import EDITIONS
-from pplib.text import csv_cell, from_csv_cell, markdown_html, md, user_markdown_html
+from pplib.text import from_csv_cell, markdown_html, md, user_markdown_html
 
 AGE_GROUPS = {measure: cells.Coarsening(measure, "age_band", "age_group", tuple(
     (label, clean.age_group(low)) for low, _, label in clean.AGE_BANDS) + (("unknown", "unknown"),), exact=True)
@@ -265,10 +265,7 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str, publi
     published = public and all(r["published"] == "yes" for r in earlier)
     rows = [r for r in rows if r["file"] != file_name]
     rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no"})
-    with files.replacing(index) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["file", "table", "caption", "published"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    files.write_csv(index, pd.DataFrame(rows, columns=["file", "table", "caption", "published"], dtype=object))
 
 
 def _log_to_file(output_dir: Path, locality: Path) -> None:
