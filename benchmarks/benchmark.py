@@ -1,50 +1,170 @@
-"""Benchmark: how long a national build takes, against the one-command-per-notebook way and the floor.
+"""Benchmark: a national build against the one-command-per-notebook way and the floor, at equal parallelism.
 
 Run with `python3 tasks.py benchmark` (all 46 forces: tens of minutes) or, for a quick look,
-`python3 tasks.py benchmark --forces 3 --naive-forces 1 --scale 10000,100000`. It prints figures; it
-asserts nothing (targets are judged by reading them, not by tests).
+`python3 tasks.py benchmark --forces 3 --naive-forces 2 --scale 10000,100000 --no-dask`. It prints one
+table; it asserts nothing (targets are judged by reading it, not by tests).
 
-(a) the project's build of every section, partner edition, HTML export, for the chosen forces;
-(b) the same notebooks run the way a user would without this project: one `papermill` command and one
-    `jupyter nbconvert` command per notebook, in sequence, on a subset of forces, scaled to all;
-(c) the floor: the notebooks' own code run in this process (same analysis, same charts), with no kernel
-    and no export.
-Also (a) on a local Dask cluster (`--engine dask`), unless --no-dask.
-Then load + clean + analyse of 10,000 / 100,000 / 1,000,000 synthetic crime records.
+Every side runs `--jobs` at a time (default: one per core), and the table's header says how many:
+
+- build: the project's build of every section, partner edition, HTML export, for the chosen forces.
+- naive: the same notebooks run the way a user would without this project: one `papermill` command and one
+  `jupyter nbconvert --to html --no-input` command per notebook, the notebooks of one force in sequence,
+  `--jobs` such loops side by side. It runs on the representative forces: the `--naive-forces` median-sized
+  forces (by population) and the largest, each timed in its own loop and reported separately, then scaled
+  to the forces built (the largest at its own time, every other force at the median-sized forces' median).
+- floor: the notebooks' own code (the same analysis and charts) run in `--jobs` plain Python processes, with
+  no kernel and no export.
+
+Then, for 10,000 / 100,000 / 1,000,000 synthetic crime records, load + validate + clean + count, each size
+timed in a fresh process with no allocation tracing, and its peak memory (ru_maxrss) taken in another fresh
+process.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import io
+import multiprocessing
 import os
+import platform
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 
 from pplib.build.batch import build
+from pplib.build.locality import print_report_pdf
 from pplib.build.outputs import section_notebook
+from pplib.build.stats import report_stats, stats_line
 from pplib.config import load_locality
 from pplib.measures import counts
 from pplib.records.dataset import load_locality_data
 from pplib.reference.forces import all_forces
 from pplib.registry import SECTIONS
-from pplib.report import section as section_module
 from sample.generate import generate_locality
 
+# --- which forces (pure; tested in tests/test_benchmark.py) ---------------------------------------------------
 
-def localities(count: int, root: Path) -> list[Path]:
+
+def force_sizes(forces) -> dict[str, int]:
+    """slug -> population, for the forces whose population is known (British Transport Police has none)."""
+    return {f.slug: f.population for f in forces if f.population}
+
+
+def median_sized(sizes: dict[str, int], count: int) -> list[str]:
+    """The `count` forces nearest the median population, nearest first (ties by slug)."""
+    if count <= 0 or not sizes:
+        return []
+    middle = statistics.median(sizes.values())
+    return sorted(sizes, key=lambda slug: (abs(sizes[slug] - middle), slug))[:count]
+
+
+def largest(sizes: dict[str, int]) -> str:
+    return max(sizes, key=lambda slug: (sizes[slug], slug))
+
+
+def choose_forces(forces, count: int, median_count: int) -> tuple[list[str], list[str], str]:
+    """(forces built, median-sized forces run the naive way, the largest force, also run the naive way).
+
+    The built forces start with the representative ones (the largest, then the median-sized), then the others
+    in registry order, `count` in all (at least the representative ones), so the naive side is always a subset
+    of the build."""
+    sizes = force_sizes(forces)
+    big, middle = largest(sizes), [s for s in median_sized(sizes, median_count + 1) if s != largest(sizes)]
+    middle = middle[:median_count]
+    representative = [big, *middle]
+    others = [f.slug for f in forces if f.slug not in representative]
+    return representative + others[: max(0, count - len(representative))], middle, big
+
+
+# --- figures from timings (pure; tested) ----------------------------------------------------------------------
+
+
+def scaled_naive(loop_seconds: dict[str, float], middle: list[str], big: str, built: list[str], jobs: int) -> float:
+    """The naive way's wall time for the forces `built`, `jobs` loops side by side: each force's own time in
+    its loop (measured while the other loops ran), summed and divided by the loops. The largest force counts at
+    its own time, every other force at the median of the median-sized forces' times."""
+    typical = statistics.median(loop_seconds[s] for s in middle) if middle else loop_seconds[big]
+    total = sum(loop_seconds[big] if slug == big else typical for slug in built)
+    return total / max(1, jobs)
+
+
+def naive_estimate(loop_seconds: dict[str, float], wall: float, middle: list[str], big: str, built: list[str],
+                   jobs: int) -> tuple[float, str]:
+    """The naive way's time for the forces built, and how it was had: the measured wall time when the naive side
+    ran exactly those forces ('measured'), else scaled_naive ('scaled')."""
+    if set(built) == set(loop_seconds):
+        return wall, "measured"
+    return scaled_naive(loop_seconds, middle, big, built, jobs), "scaled"
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def spread(values, unit: str = "", digits: int = 2) -> str:
+    """'3.01 to 5.60 MB (median 3.70 MB)', or one value, or 'none'."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return "none"
+    if len(values) == 1 or values[0] == values[-1]:
+        return f"{values[0]:,.{digits}f}{unit}"
+    return (f"{values[0]:,.{digits}f} to {values[-1]:,.{digits}f}{unit} "
+            f"(median {statistics.median(values):,.{digits}f}{unit})")
+
+
+def format_table(header: str, rows: list[tuple]) -> str:
+    """A Markdown table (measure | figure | per force | ratio) under a one-line header; None prints as blank."""
+    lines = [header, "", "| measure | figure | s per force | ratio |", "|---|---|---|---|"]
+    for row in rows:
+        cells = [("" if cell is None else str(cell)).replace("|", "\\|") for cell in row]
+        lines.append("| " + " | ".join(cells + [""] * (4 - len(cells))) + " |")
+    return "\n".join(lines)
+
+
+def header_line(jobs: int, forces: int, when: dt.datetime, machine: str, load: float | None = None) -> str:
+    text = (f"pplib benchmark, {when:%d %B %Y %H:%M} UTC: {forces} forces x {len(SECTIONS)} sections, partner "
+            f"edition, synthetic data; every side at {jobs} job{'s' if jobs != 1 else ''} on {machine}")
+    return text if load is None else f"{text}; load average {load:.1f} at the start"
+
+
+def machine_description() -> str:
+    """'2 cores (AMD EPYC ...), 24 GiB, Linux 6.1' as far as this machine says."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory = f", {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    except (ValueError, OSError, AttributeError):
+        memory = ""
+    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}"
+
+
+# --- the timed parts (not tested) -----------------------------------------------------------------------------
+
+
+def localities(slugs: list[str], root: Path) -> list[Path]:
+    by_slug = {f.slug: f for f in all_forces()}
     folders = []
-    for force in all_forces()[:count]:
-        folder = root / force.slug
+    for slug in slugs:
+        folder = root / slug
         if not (folder / "locality.yaml").exists():
-            generate_locality(force, folder)
+            generate_locality(by_slug[slug], folder)
         folders.append(folder)
     return folders
 
@@ -55,56 +175,71 @@ def timed(action) -> float:
     return time.perf_counter() - start
 
 
-def project_build(folders: list[Path], out: Path, engine: str = "processes") -> tuple[float, list]:
+def project_build(folders: list[Path], out: Path, jobs: int, engine: str = "processes") -> tuple[float, list]:
     results = []
     seconds = timed(lambda: results.extend(build(folders, SECTIONS, out, editions=("partner",), rebuild=True,
-                                                 engine=engine)))
+                                                 jobs=jobs, engine=engine)))
     return seconds, results
 
 
-def print_information_loss(results: list) -> None:
-    """Per partner report: local count cells suppressed, and their share of all its local count cells."""
-    audited = [r for r in results if r.cells_shown + r.cells_suppressed]
-    for r in audited:
-        print(f"    {r.locality}: {r.suppression()}")
-    shares = [r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
-    if shares:
-        print(f"    suppressed share of local count cells: median {100 * statistics.median(shares):.1f}%, "
-              f"max {100 * max(shares):.1f}%")
-
-
-def naive_build(folders: list[Path], out: Path) -> float:
-    """papermill + nbconvert, one command each per notebook, in sequence."""
+def _naive_loop(folder: Path, out: Path) -> float:
+    """One force's notebooks in sequence: one papermill and one nbconvert command each."""
     bin_dir = Path(sys.executable).parent
-    def run():
-        for folder in folders:
-            target = out / folder.name
-            target.mkdir(parents=True, exist_ok=True)
-            for section in SECTIONS:
-                executed = target / f"{section}.ipynb"
-                subprocess.run([str(bin_dir / "papermill"), str(section_notebook(section)), str(executed),
-                                "-p", "locality", str(folder), "-p", "output_dir", str(target),
-                                "-p", "edition", "partner", "--no-progress-bar"],
-                               check=True, capture_output=True)
-                subprocess.run([str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
-                               check=True, capture_output=True)
-    return timed(run)
+    target = out / folder.name
+    target.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for section in SECTIONS:
+        executed = target / f"{section}.ipynb"
+        subprocess.run([str(bin_dir / "papermill"), str(section_notebook(section)), str(executed),
+                        "-p", "locality", str(folder), "-p", "output_dir", str(target),
+                        "-p", "edition", "partner", "--no-progress-bar"], check=True, capture_output=True)
+        subprocess.run([str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+                       check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
-def floor(folders: list[Path], out: Path) -> float:
-    """Each notebook's code cells executed here, displays discarded: the analysis and charts alone."""
-    cells = {s: [c.source for c in nbformat.read(section_notebook(s), as_version=4).cells if c.cell_type == "code"]
-             for s in SECTIONS}
+def naive_build(folders: list[Path], out: Path, jobs: int) -> tuple[float, dict[str, float]]:
+    """`jobs` naive loops side by side (threads waiting on the commands), one force per loop at a time, the
+    given order (largest first, so the others share the cores with it); (wall seconds, each force's own)."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        start = time.perf_counter()
+        futures = {folder.name: pool.submit(_naive_loop, folder, out) for folder in folders}
+        loops = {name: future.result() for name, future in futures.items()}
+        return time.perf_counter() - start, loops
+
+
+_CELLS: dict[str, list[str]] = {}
+
+
+def _floor_force(folder: Path, out: Path) -> None:
+    """One force's notebooks, their code cells executed in this (worker) process, displays discarded."""
+    from pplib.report import section as section_module
+
     section_module.display = lambda *args, **kwargs: None
-    def run():
-        for folder in folders:
-            for section in SECTIONS:
-                namespace = {}
-                exec(cells[section][0], namespace)  # the defaults, then the parameters as the build sets them
-                namespace.update(locality=str(folder), output_dir=str(out / folder.name), edition="partner")
-                for source in cells[section][1:]:
-                    exec(source.replace("explorer.widget()", ""), namespace)
-    return timed(run)
+    with contextlib.redirect_stdout(io.StringIO()):  # what else the cells print (display objects' reprs)
+        _floor_cells(folder, out)
+
+
+def _floor_cells(folder: Path, out: Path) -> None:
+    for section in SECTIONS:
+        if section not in _CELLS:
+            notebook = nbformat.read(section_notebook(section), as_version=4)
+            _CELLS[section] = [c.source for c in notebook.cells if c.cell_type == "code"]
+        cells = _CELLS[section]
+        namespace = {}
+        exec(cells[0], namespace)  # the defaults, then the parameters as the build sets them
+        namespace.update(locality=str(folder), output_dir=str(out / folder.name), edition="partner")
+        for source in cells[1:]:
+            exec(source.replace("explorer.widget()", ""), namespace)
+
+
+def floor(folders: list[Path], out: Path, jobs: int) -> float:
+    """The floor in `jobs` fresh processes (their start-up counted, as the build's workers' is)."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in [pool.submit(_floor_force, folder, out) for folder in folders]:
+            future.result()
+    return time.perf_counter() - start
 
 
 def scaled_locality(rows: int, root: Path, base: Path) -> Path:
@@ -127,64 +262,145 @@ def scaled_locality(rows: int, root: Path, base: Path) -> Path:
     return folder
 
 
-def data_scale(rows: int, root: Path, base: Path) -> tuple[float, float]:
-    folder = scaled_locality(rows, root, base)
-    tracemalloc.start()
-    start = time.perf_counter()
+def _load_and_count(folder: Path) -> None:
     data = load_locality_data(load_locality(folder))
     counts.crimes_by_type(data), counts.crimes_by_quarter(data), counts.types_present(data)
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return seconds, peak
+
+
+def _time_load(folder: Path) -> float:
+    """In a fresh process, imports done before the clock starts; nothing traced."""
+    start = time.perf_counter()
+    _load_and_count(folder)
+    return time.perf_counter() - start
+
+
+def _peak_load(folder: Path) -> tuple[float, float]:
+    """In another fresh process: (peak resident MB over the whole process, MB of it added by the load)."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _load_and_count(folder)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return after / 1024, (after - before) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def in_fresh_process(function, *args):
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def data_scale(rows: int, root: Path, base: Path) -> tuple[float, float, float]:
+    folder = scaled_locality(rows, root, base)
+    seconds = in_fresh_process(_time_load, folder)
+    peak, added = in_fresh_process(_peak_load, folder)
+    return seconds, peak, added
+
+
+def report_figures(results: list, pdf_forces: int) -> list[dict]:
+    """report_stats of each built report; the first `pdf_forces` printed to PDF first (after the timings)."""
+    figures = []
+    for i, r in enumerate(r for r in results if r.status != "failed" and r.report):
+        folder = Path(r.report).parent
+        if i < pdf_forces and not (folder / "report.pdf").is_file():
+            try:
+                print_report_pdf(folder)
+            except Exception as error:  # noqa: BLE001 - no browser here: the figures without the PDF's
+                print(f"  {r.locality}: no PDF ({error})", file=sys.stderr)
+        stats = report_stats(folder)
+        print(f"  {r.locality}: {stats_line(stats)}", file=sys.stderr)
+        figures.append({"locality": r.locality, **stats})
+    return figures
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _seconds(value: float | None) -> str | None:
+    return None if value is None else f"{value:,.1f} s"
+
+
+def _times(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2f}x"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--forces", type=int, default=len(all_forces()), help="forces built (default: all)")
-    parser.add_argument("--naive-forces", type=int, default=2, help="forces run the naive way, then scaled")
+    parser.add_argument("--forces", type=int, default=len(all_forces()),
+                        help="forces built (default: all; at least the representative ones)")
+    parser.add_argument("--naive-forces", type=int, default=2,
+                        help="median-sized forces run the naive way, beside the largest (default 2)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes (build, floor) and naive loops side by side (default: one per core)")
     parser.add_argument("--scale", default="10000,100000,1000000", help="record counts for the data-scale test")
     parser.add_argument("--work", default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--no-dask", action="store_true", help="skip timing the build on a local Dask cluster")
+    parser.add_argument("--pdf-forces", type=int, default=3,
+                        help="reports printed to PDF after the timings, for their page counts (default 3; 0: none)")
     args = parser.parse_args(argv)
+    jobs = max(1, args.jobs)
     root = Path(args.work or tempfile.mkdtemp(prefix="pplib-benchmark-"))
     os.environ.setdefault("MPLCONFIGDIR", str(root / "mpl"))
-    folders = localities(args.forces, root / "localities")
-    print(f"{len(folders)} forces x {len(SECTIONS)} sections, partner edition, {os.cpu_count()} cores; work in {root}")
+    when, load = dt.datetime.now(dt.timezone.utc), os.getloadavg()[0]
+    built, middle, big = choose_forces(all_forces(), args.forces, args.naive_forces)
+    progress(f"work in {root}; building {len(built)} forces; naive on {big} (largest) and {', '.join(middle)}")
+    folders = localities(built, root / "localities")
+    by_slug = {f.name: f for f in folders}
 
-    a, results = project_build(folders, root / "project")
-    sizes = [Path(r.report).stat().st_size / 2**20 for r in results if r.report]
+    progress("build...")
+    a, results = project_build(folders, root / "project", jobs)
     failed = [r.locality for r in results if r.status == "failed"]
-    print(f"(a) project build: {a:,.1f} s ({a / len(folders):.1f} s per force); failed: {failed or 'none'}")
-    print(f"    report size MB: min {min(sizes):.2f}, median {statistics.median(sizes):.2f}, max {max(sizes):.2f}")
-    print_information_loss(results)
-
+    dask = None
     if not args.no_dask:
-        seconds, results = project_build(folders, root / "dask", engine="dask")
-        failed = [r.locality for r in results if r.status == "failed"]
-        print(f"(a) again with --engine dask (a local cluster of {os.cpu_count()} workers, started and stopped "
-              f"within): {seconds:,.1f} s; failed: {failed or 'none'}")
+        progress("build on a local Dask cluster...")
+        dask, dask_results = project_build(folders, root / "dask", jobs, engine="dask")
+        failed += [f"{r.locality} (dask)" for r in dask_results if r.status == "failed"]
+    progress("naive...")
+    naive_wall, loops = naive_build([by_slug[s] for s in [big, *middle]], root / "naive", jobs)
+    b, basis = naive_estimate(loops, naive_wall, middle, big, built, jobs)
+    progress("floor...")
+    c = floor(folders, root / "floor", jobs)
 
-    subset = folders[:: max(1, len(folders) // max(1, args.naive_forces))][: args.naive_forces]  # spread out
-    b_subset = naive_build(subset, root / "naive")
-    b = b_subset / len(subset) * len(folders)
-    print(f"(b) one papermill + one nbconvert command per notebook: {b_subset:,.1f} s for {len(subset)} "
-          f"force{'s' if len(subset) != 1 else ''} "
-          f"({', '.join(f.name for f in subset)}), "
-          f"{b:,.1f} s scaled to {len(folders)}")
-
-    c = floor(folders, root / "floor")
-    print(f"(c) floor (same code, no kernels, no export): {c:,.1f} s")
-    print(f"ratios: (a)/(c) = {a / c:.2f} (target <= 2); (b)/(a) = {b / a:.2f} (target >= 8)")
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: largest worker or kernel {peak_children:,.0f} MB; this process {peak_self:,.0f} MB")
-
-    base = folders[0]
+    progress("report figures (PDFs untimed)...")
+    figures = report_figures(results, args.pdf_forces)
+    audited = [r for r in results if r.cells_shown + r.cells_suppressed]
+    shares = [100 * r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
+    scale = []
     for rows in (int(n) for n in args.scale.split(",") if n):
-        seconds, peak = data_scale(rows, root / "scale", base)
-        print(f"data scale: {rows:>9,} crime records loaded, validated, cleaned and counted in {seconds:,.1f} s, "
-              f"peak {peak:,.0f} MB of Python allocations")
+        progress(f"data scale {rows:,}...")
+        scale.append((rows, *data_scale(rows, root / "scale", folders[0])))
+
+    n = len(folders)
+    typical = statistics.median(loops[s] for s in middle) if middle else None
+    how = ("the wall time above" if basis == "measured" else
+           "scaled: the largest at its own time, the others at the median, over the loops")
+    table = [
+        ("build (HTML export included)", f"{a:,.1f} s; failed: {', '.join(failed) or 'none'}", _seconds(a / n), None),
+    ]
+    if dask is not None:
+        table.append((f"build on a local Dask cluster of {jobs} workers (start-up included)", _seconds(dask),
+                      _seconds(dask / n), _times(ratio(dask, a))))
+    table += [
+        (f"naive: median-sized forces ({', '.join(middle)}), each in its own loop",
+         spread([loops[s] for s in middle], " s", 1), _seconds(typical / jobs if typical else None), None),
+        (f"naive: the largest force ({big}), in its own loop", _seconds(loops[big]), _seconds(loops[big] / jobs),
+         None),
+        (f"naive: {len(loops)} forces above, {jobs} loops side by side (wall)", _seconds(naive_wall),
+         _seconds(naive_wall / len(loops)), None),
+        (f"naive for the {n} forces built ({how}) (naive / build)", _seconds(b), _seconds(b / n),
+         _times(ratio(b, a))),
+        (f"floor: the notebooks' code in {jobs} processes, no kernels, no export (build / floor)", _seconds(c),
+         _seconds(c / n), _times(ratio(a, c))),
+        ("report size (HTML)", spread([f["html_mb"] for f in figures], " MB"), None, None),
+        ("tables per report", f"{spread([f['tables'] for f in figures], '', 0)}; distinct: "
+         f"{spread([f['distinct_tables'] for f in figures], '', 0)}", None, None),
+        ("PDF pages", ", ".join(f"{f['locality']} {f['pdf_pages']}" for f in figures if f["pdf_pages"]) or
+         "not printed", None, None),
+        ("suppressed local count cells (share per report)", spread(shares, "%", 1), None, None),
+    ]
+    for rows, seconds, peak, added in scale:
+        table.append((f"{rows:,} crime records loaded, validated, cleaned, counted (fresh process, untraced)",
+                      f"{seconds:,.1f} s; peak {peak:,.0f} MB resident, {added:,.0f} MB above the process's "
+                      f"peak before the load (a separate run)", None, None))
+    print(format_table(header_line(jobs, n, when, machine_description(), load), table))
     return 0
 
 

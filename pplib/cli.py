@@ -39,11 +39,11 @@ def _cmd_build(args) -> int:
     if args.scheduler and args.engine != "dask":
         raise SystemExit("--scheduler is for --engine dask")
     out_root = Path(args.out)
-    localities = [Path(p) for p in args.locality]
+    localities = [_locality_folder(p) for p in args.locality]
     if args.all_forces:
         localities += _all_force_localities(out_root)
     localities = localities or sample_localities()
-    sections = tuple(args.section or SECTIONS)
+    sections = tuple(_section_name(s) for s in args.section or SECTIONS)
     parameters = dict(_parameter(p) for p in args.set)
     _check_parameters(parameters, sections)
     try:
@@ -54,18 +54,44 @@ def _cmd_build(args) -> int:
         raise SystemExit(f"pplib build: {exc}") from None
     failed = [r for r in results if r.status == "failed"]
     for r in results:
-        where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.error}"
+        where = r.report if r.status != "failed" else f"failed in {r.failed_section or 'setup'}: {r.detail or r.error}"
         withheld = f"; {r.suppression()}" if r.suppression() else ""
         print(f"{r.locality} ({r.edition}): {r.status}: {where}{withheld}")
+        if r.status == "failed" and r.error_file:
+            print(f"  the detail (traceback) is in {r.error_file}")
     print(f"{len(results) - len(failed)} profiles built or up to date, {len(failed)} failed; "
           f"index: {out_root / 'index.html'}")
     return 1 if failed else 0
 
 
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _locality_folder(text: str) -> Path:
+    """A --locality that is no locality is refused before any work, naming the nearest that is."""
+    path = Path(text)
+    if path.is_file() or (path / "locality.yaml").is_file():
+        return path
+    parent = path.parent if path.parent.is_dir() else Path(".")
+    near = sorted(p.parent.name for p in parent.glob("*/locality.yaml"))
+    what = "is a folder without a locality.yaml" if path.is_dir() else "does not exist"
+    raise SystemExit(f"pplib build: --locality {text}: {what}{_did_you_mean(path.name, near)} (a locality is a "
+                     "folder holding locality.yaml, or the YAML file itself)")
+
+
+def _section_name(text: str) -> str:
+    from pplib.registry import SECTIONS
+    if text not in SECTIONS:
+        raise SystemExit(f"pplib build: --section {text}: no such section{_did_you_mean(text, SECTIONS)} "
+                         f"(sections: {', '.join(SECTIONS)})")
+    return text
+
+
 def _check_parameters(parameters: dict, sections: tuple[str, ...]) -> None:
     """A --set name no section built takes (a misspelling) would be ignored silently by papermill: refuse it."""
-    import difflib
-
     from papermill import inspect_notebook
 
     from pplib.build.outputs import section_notebook
@@ -73,28 +99,46 @@ def _check_parameters(parameters: dict, sections: tuple[str, ...]) -> None:
     taken = {name for s in sections if s in SECTIONS for name in inspect_notebook(str(section_notebook(s)))}
     for name in parameters:
         if name not in taken:
-            close = difflib.get_close_matches(name, sorted(taken), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise SystemExit(f"--set {name}: no section being built takes a parameter '{name}'{hint} "
+            hint = _did_you_mean(name, sorted(taken))
+            raise SystemExit(f"pplib build: --set {name}: no section being built takes a parameter '{name}'{hint} "
                              f"(parameters: {', '.join(sorted(taken))})")
 
 
 def _cmd_check(args) -> int:
-    """Load each locality's files as a build would, without running a section: what is refused, and where
-    every row went (the reasons name rows and columns, never values)."""
-    from pplib.config import ConfigError, load_locality
-    from pplib.records.dataset import check_lines, load_locality_data
-    from pplib.records.load import SourceError
-    failed = 0
-    for folder in args.locality:
-        try:
-            data = load_locality_data(load_locality(folder))
-        except (ConfigError, SourceError) as exc:
-            print(f"{folder}: refused: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        print("\n".join(check_lines(data, args.rows)))
+    """Load each locality's files as a build would, without running a section: the column map used, where
+    every row went, and the problems by file and column (rows and columns, never values). Exit 1 when
+    anything would stop a build."""
+    failed = sum(not _check_one(folder, args.rows) for folder in args.locality)
     return 1 if failed else 0
+
+
+def _check_one(folder, rows: int = 20) -> bool:
+    """`pplib check` for one locality: True when nothing stops a build."""
+    from pplib.config import ConfigError, load_locality
+    from pplib.records.check import check_lines, stoppers
+    from pplib.records.dataset import load_locality_data
+    from pplib.records.load import SourceError
+    try:
+        data = load_locality_data(load_locality(folder))
+    except (ConfigError, SourceError) as exc:
+        print(f"{folder}: refused: {exc}\na build would stop: fix the above, then run pplib check again",
+              file=sys.stderr)
+        return False
+    print("\n".join(check_lines(data, rows)))
+    return not stoppers(data)
+
+
+def _cmd_new_locality(args) -> int:
+    """Write a commented locality.yaml from the user's own extracts, then check it as `pplib check` would."""
+    from pplib.records.scaffold import ScaffoldError, new_locality
+    try:
+        scaffold = new_locality([Path(f) for f in args.from_files], args.force, Path(args.to),
+                                overwrite=args.overwrite)
+    except ScaffoldError as exc:
+        raise SystemExit(f"pplib new-locality: {exc}") from None
+    print("\n".join(scaffold.summary_lines()))
+    print(f"\npplib check --locality {args.to}")
+    return 0 if _check_one(args.to) else 1
 
 
 def _cmd_generate_sample(args) -> int:
@@ -134,12 +178,24 @@ def _cmd_audit(args) -> int:
     return 0 if result.ok else 1
 
 
+BUILD_EXAMPLES = """sections, in report order (for --section):
+{sections}
+
+examples:
+  pplib build                                   every sample locality, both editions
+  pplib build --locality my-area --edition partner --pdf --set year=2023
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pplib", description="Build local modern slavery problem profiles.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="run the section notebooks and export HTML")
+    from pplib.registry import SECTIONS
+    b = sub.add_parser("build", help="run the section notebooks and export HTML",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=BUILD_EXAMPLES.format(
+                           sections="\n".join(f"  {s}" for s in SECTIONS)))
     b.add_argument("--locality", action="append", default=[],
                    help="locality folder or YAML file (repeatable); default: every sample locality")
     b.add_argument("--all-forces", action="store_true",
@@ -183,6 +239,21 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--locality", action="append", required=True, help="locality folder or YAML file (repeatable)")
     c.add_argument("--rows", type=int, default=20, help="rejected rows listed per locality (default 20)")
     c.set_defaults(func=_cmd_check)
+
+    n = sub.add_parser("new-locality", help="write a commented locality.yaml from your own extracts, then check it",
+                       description="Detect each file's sheet, header row, encoding, delimiter and date order, "
+                                   "propose a source and a canonical column for every column, write DIR/"
+                                   "locality.yaml with what was guessed and how sure, then run pplib check. "
+                                   "No value from the files is printed or written: only names of files, sheets "
+                                   "and columns.")
+    n.add_argument("--from", dest="from_files", nargs="+", required=True, metavar="FILE",
+                   help="the extracts: police crimes, victims, suspects, NRM referrals, Duty to Notify, registers "
+                        "(.csv or .xlsx; every sheet of a workbook is looked at)")
+    n.add_argument("--force", required=True, metavar="NAME-OR-CODE",
+                   help="the police force area, by name (Nottinghamshire) or ONS code (E23000019)")
+    n.add_argument("--to", required=True, metavar="DIR", help="folder to write locality.yaml into")
+    n.add_argument("--overwrite", action="store_true", help="replace a locality.yaml already in DIR")
+    n.set_defaults(func=_cmd_new_locality)
 
     a = sub.add_parser("audit", help="check a built partner edition folder gives no suppressed count away")
     a.add_argument("folder", help="the partner edition's folder, e.g. outputs/<locality>/partner")

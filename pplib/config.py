@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pplib.records.schemas import SCHEMAS
 from pplib.reference.forces import force_by_code
 
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
 
 class ConfigError(ValueError):
     """A locality configuration that cannot be used; the message says why and where."""
@@ -49,7 +51,17 @@ class Source(_Strict):
     sheet: str | None = None
     header_row: int | None = Field(None, ge=1, description="1-based header row as seen in Excel; None = detect")
     encoding: str | None = None
+    delimiter: str | None = Field(None, description="CSV field separator: ',' (the default), ';' or a tab")
+    dayfirst: bool = Field(True, description="numeric dates are day first (31/01/2023); false for an export "
+                                             "writing them month first (01/31/2023)")
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> name in the file")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_separator(cls, delimiter: str | None) -> str | None:
+        if delimiter is not None and delimiter not in CSV_DELIMITERS:
+            raise ValueError(f"expected one of ',' ';' '|' or a tab (\"\\t\"), got {delimiter!r}")
+        return delimiter
 
 
 class Locality(_Strict):

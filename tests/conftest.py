@@ -58,3 +58,10 @@ def shared_dir() -> Path:
     if not (SHARED / "reference").is_dir():
         pytest.skip("../shared is not beside the project")
     return SHARED
+
+
+def pytest_collection_modifyitems(items):
+    """The notebooks run under nbval start a kernel and execute a whole section: slow, like the builds."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

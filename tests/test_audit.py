@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 
 from pplib.disclosure.audit import WORKBOOK_HEADER_ROW, audit_folder
@@ -82,7 +83,7 @@ def _workbook(path: Path, tables: list[Table], top: int = WORKBOOK_HEADER_ROW) -
     book = xlsxwriter.Workbook(path)
     contents = book.add_worksheet("Contents")
     contents.write_column(0, 0, ["Tables", "Every table", "Handling marking: OFFICIAL", ""][:top])
-    contents.write_row(top, 0, ["sheet", "table", "caption", "csv file"])
+    contents.write_row(top, 0, ["Sheet", "Table", "Caption", "CSV file"])
     for i, t in enumerate(tables, start=top + 1):
         contents.write_row(i, 0, [t.sheet, t.sheet, "a caption", Path(t.file).name])
         sheet = book.add_worksheet(t.sheet)
@@ -287,6 +288,7 @@ def _cli(folder: Path) -> subprocess.CompletedProcess:
                           cwd=Path(__file__).resolve().parents[1], timeout=120)
 
 
+@pytest.mark.slow
 def test_the_audit_command_exits_0_1_or_2(tmp_path):
     folder = write_folder(tmp_path / "partner", [sound()], TYPE_DOMAINS, SPANS)
     passed = _cli(folder)

@@ -12,6 +12,8 @@ from pplib.build.batch import build
 from pplib.cli import main
 from pplib.paths import LOCALITIES_DIR
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 SECTIONS = ("national_picture", "local_picture")
 
 
@@ -34,10 +36,12 @@ def _break(folder: Path) -> None:
     victims.write_text(text, encoding="utf-8")
 
 
-def test_one_failure_never_stops_the_others_and_the_batch_says_where(two_localities, tmp_path):
+def test_one_failure_never_stops_the_others_and_the_batch_says_where(two_localities, tmp_path, capsys):
     broken, healthy = two_localities
     _break(broken)
-    results = build(two_localities, SECTIONS, tmp_path / "out", editions=("internal",), jobs=2)
+    results = build(two_localities, SECTIONS, tmp_path / "out", editions=("internal",), jobs=2, progress=True)
+    bar = capsys.readouterr().err  # per section, from the worker processes; the failed unit's filled in
+    assert "sections: 100%" in bar and "4/4" in bar and re.search(r"\b[123]/4\b", bar), bar  # it moved on the way
     by_slug = {r.locality: r for r in results}
     assert by_slug[healthy.name].status == "built"
     assert (Path(by_slug[healthy.name].out_dir) / "report.html").exists()

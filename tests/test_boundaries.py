@@ -147,8 +147,11 @@ def test_copy_from_a_shared_folder_verifies_too(geo, altered_geo, tmp_path):
     assert sorted(p.name for p in bad.iterdir()) == ["pfa_ew_dec2020_buc.geojson"]  # only the good one before it
 
 
-def test_download_without_a_source_says_how_to_give_one(no_boundaries):
-    with pytest.raises(ValueError, match=boundaries.URL_ENV):
+def test_download_without_a_source_asks_the_ons_services(no_boundaries, monkeypatch):
+    # tests/test_boundary_download.py covers that source; here it is unreachable, and the message says so.
+    monkeypatch.setenv(boundaries.SERVICES_ENV, "http://127.0.0.1:9/arcgis/rest/services")
+    monkeypatch.setattr(boundaries, "RETRY_DELAY", 0.0)
+    with pytest.raises(boundaries.BoundaryServiceError, match="ONS Open Geography Portal.*--from URL-OR-FOLDER"):
         boundaries.download_boundaries(None, no_boundaries / "b")
 
 

@@ -15,6 +15,8 @@ from factories import browser_or_skip
 from pplib.build import pdf as browser
 from pplib.build.pdf import BrowserError, BrowserMissing, find_browser, html_to_pdf, offline_check
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 MARKING = "OFFICIAL-SENSITIVE"
 
 

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from factories import crime, make_locality
 
+from pplib import labels
 from pplib.build.batch import build
 from pplib.build.execute import run_section
 from pplib.build.locality import build_locality
@@ -17,6 +18,8 @@ from pplib.measures import counts, national, wording
 from pplib.records.dataset import load_locality_data
 from pplib.registry import SECTIONS
 from pplib.report import findings
+
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,11 @@ def test_local_picture_holds_locality_name_and_numbers_computed_from_data(built,
     assert f"{headline['victims']:,} victims" in text
     assert "SYNTHETIC DATA" in text
     top_type = counts.crimes_by_type(data).sort_values("crimes", ascending=False).iloc[0]
-    assert re.search(rf"{top_type['primary_type']}\s+{top_type['crimes']}\s", text)
+    # the chart stands for its table on the page: its alt text names the largest (the table is a CSV)
+    assert f"highest: {labels.value('primary_type', top_type['primary_type'])} ({top_type['crimes']:,})" in _html(
+        built, sample_locality.name, "local_picture")
+    table = built[(sample_locality.name, "local_picture")].parent.parent / "tables" / "recorded_crimes_by_primary_exploitation_type.csv"
+    assert re.search(rf"^{top_type['primary_type']},{top_type['crimes']},", table.read_text(encoding="utf-8"), re.M)
     for exploitation_type in counts.types_present(data):
         assert findings.type_bullets(data, exploitation_type)[0] in text
     assert f"{data.locality.force.force_name} made " in text and "per 100,000 population (95% CI" in text
@@ -99,6 +106,16 @@ def test_every_table_is_a_csv_and_a_sheet_of_one_workbook(built, sample_locality
     assert [row[0] for row in contents[1:]] == workbook.sheetnames[1:]
 
 
+def test_no_field_name_or_true_false_column_reaches_a_shown_table(built, sample_locality):
+    """The internal edition's tables: labelled headers in every section's page and every workbook sheet."""
+    from test_labels import html_problems, workbook_problems
+    out = built[(sample_locality.name, "local_picture")].parent.parent
+    problems = workbook_problems(out / "tables.xlsx")
+    for page in sorted((out / "sections").glob("*.html")):
+        problems += html_problems(page.read_text(encoding="utf-8"), page.name)
+    assert not problems, problems[:20]
+
+
 def test_quality_reports_are_written(built, sample_locality):
     out = built[(sample_locality.name, "local_picture")].parent.parent / "data_quality"
     assert {"ledger.csv", "problems.csv", "completeness.csv", "ledger_summary.csv"} <= {p.name for p in out.iterdir()}
@@ -136,14 +153,15 @@ def test_parameters_choose_the_years_and_quarters(tmp_path, nottinghamshire):
 
 
 def _chart_titles(html: str) -> list[str]:
-    return re.findall(r'<img alt="([^"]+)" class="pp-chart" src="data:image/png;base64,', html)
+    return re.findall(r'<img alt="([^"]+)" class="pp-chart[^"]*" src="data:image/png;base64,', html)
 
 
 def test_mapping_draws_choropleths_with_the_shared_boundaries(built, sample_locality, shared_boundaries):
     html = _html(built, sample_locality.name, "mapping")
     titles = _chart_titles(html)
     for name in ("local authority district", "community safety partnership", "postcode area"):
-        assert f"Recorded modern slavery crimes by {name}" in titles
+        assert f"Recorded modern slavery crimes by {name}" in titles or (  # partnerships that are districts
+            name == "community safety partnership" and "covers one district" in _text(html))
     assert "Recorded crimes by primary exploitation type and district" in titles
     assert "Recorded crimes by year and district" in titles
     assert any(t.startswith("NRM referrals made by police forces per 100,000 population") for t in titles)
@@ -156,9 +174,10 @@ def test_in_focus_covers_each_evident_type(built, sample_locality):
     data = load_locality_data(load_locality(sample_locality))
     for exploitation_type in focus.ranked_types(data):
         title = wording.type_label(exploitation_type).capitalize()
-        assert f"{title}: modus operandi themes" in text or "has a description" in text
-        assert f"{title}: recorded crimes by district" in text
-    assert "County lines: flagged crimes by year" in text
+        assert (f"{title}: modus operandi themes" in text or f"{title}, modus operandi themes:" in text
+                or "has a description" in text)  # a table, or (four themes or fewer) a sentence
+        assert f"{title}: recorded crimes by district" in text or f"{title}, recorded crimes by district:" in text
+    assert "County lines: flagged crimes by year" in text or "County lines, flagged crimes by year:" in text
     mo = data.personal_fields("crimes", "test: no description may appear in the report")["mo_text"].dropna()
     assert not any(description[:40] in text for description in mo)
 
@@ -217,3 +236,21 @@ def test_no_section_prints_warnings_or_errors_into_the_report(built):
         errors = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "stream" and o.get("name") == "stderr"]
         assert errors == [], (slug, section, errors)
+
+
+def test_each_section_logs_to_its_own_file_through_the_package_logger_only(built, tmp_path, sample_locality):
+    """pplib.log holds the audit trail (personal-field access) with no machine path; the root logger, which
+    belongs to whoever runs the notebook, is left as it was."""
+    import logging
+
+    from pplib.report.section import open_section
+    page = built[(sample_locality.name, "in_focus")]
+    log = (page.parent.parent / "pplib.log").read_text(encoding="utf-8")
+    assert "personal fields of crimes accessed" in log and str(page.parent) not in log
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    from pplib.paths import LOCALITIES_DIR
+    open_section("test", LOCALITIES_DIR / sample_locality.name, tmp_path / "out")
+    assert (list(root.handlers), root.level) == before
+    logging.getLogger("pplib.records").warning("a line for the section's log")
+    assert "a line for the section's log" in (tmp_path / "out" / "pplib.log").read_text(encoding="utf-8")

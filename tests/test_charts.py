@@ -238,11 +238,11 @@ def test_planted_fault_legend_over_the_bars_is_caught():
 def test_alt_text_describes_the_data(monkeypatch):
     fig = charts.bar(SECTORS, "sector", "crimes", "Crimes by sector", "C")
     alt = charts.alt_text(fig)
-    assert alt.startswith("Crimes by sector.") and "highest: car wash (24)" in alt and "lowest: nail bar (3)" in alt
+    assert alt.startswith("Crimes by sector.") and "highest: Car wash (24)" in alt and "lowest: Nail bar (3)" in alt
     shown = []
     monkeypatch.setattr(section_module, "display", shown.append)
     Section.chart(SimpleNamespace(), charts.bar(SECTORS, "sector", "crimes", "Crimes by sector", "C"))
-    assert "highest: car wash (24)" in shown[0].data
+    assert "highest: Car wash (24)" in shown[0].data
     rates = charts.alt_text(charts.rate_comparison(RATES, "E03", 6.0, "Rates", "C"))
     assert "Force 3: 4.0 (rank 9 of 12)" in rates
 

@@ -25,6 +25,8 @@ from pplib.cli import main
 from pplib.config import ConfigError, load_locality
 from pplib.paths import LOCALITIES_DIR, PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 SECTIONS = ("national_picture", "local_picture")
 
 

@@ -17,6 +17,8 @@ from pplib.records.schemas import SCHEMAS
 from pplib.registry import SECTIONS
 from pplib.report.section import Section
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 SLUGS = ("nottinghamshire", "greater-manchester", "dyfed-powys")
 MARKER = "[c]"
 
@@ -104,6 +106,17 @@ def test_every_sample_partner_edition_passes_the_audit(partner, sample_locality)
     result = audit_folder(partner[sample_locality.name])
     assert result.ok, [str(p) for p in result.problems]
     assert result.suppressed > 0 and result.checked == result.suppressed  # the sample has small counts
+
+
+def test_no_field_name_or_true_false_column_reaches_a_shown_table(partner, sample_locality):
+    """Every <th> of report.html and every header row of tables.xlsx is a label (pplib.labels), no cell shows
+    True/False or an unrounded number; the CSVs keep the canonical names."""
+    from test_labels import html_problems, workbook_problems
+    out = partner[sample_locality.name]
+    problems = html_problems((out / "report.html").read_text(encoding="utf-8"), "report.html")
+    problems += workbook_problems(out / "tables.xlsx")
+    assert not problems, problems[:20]
+    assert any("_" in pd.read_csv(f, nrows=0).columns.str.cat() for f in (out / "tables").glob("*.csv"))
 
 
 def test_each_partner_report_states_the_rule_and_keeps_a_disclosure_log(partner, sample_locality, tmp_path):

@@ -74,10 +74,11 @@ def test_local_vs_national_shares(small):
 
 def test_county_lines_summary(small):
     summary = focus.county_lines(small)
-    assert summary["bullets"][0] == "1 crime was flagged as county lines (50% of the 2 criminal exploitation crimes)."
+    assert summary["bullets"][0] == ("1 crime with criminal exploitation as the primary type was flagged as county lines "
+                                  "(50% of the 2 criminal exploitation crimes).")
     assert "2 of their 2 victims (100%) were children." in summary["bullets"]
     assert any("blank for" in b for b in summary["bullets"])
-    assert summary["by_year"].attrs["cells"]["within"] == {"county_lines": "True"}
+    assert summary["by_year"].attrs["cells"]["within"] == {"primary_type": "criminal", "county_lines": "True"}
     assert "cells" not in summary["victims_by_age"].attrs  # victims have no county lines flag of their own
 
 
@@ -87,10 +88,11 @@ def test_county_lines_partner_edition(small):
         quoted.append((measure, conditions))
         return partner_number(value, measure, **conditions)
     summary = focus.county_lines(small, number, partner=True)
-    assert summary["bullets"][0] == "[c] crimes were flagged as county lines (among [c] criminal exploitation crimes)."
+    assert summary["bullets"][0] == ("[c] crimes with criminal exploitation as the primary type were flagged as county "
+                                  "lines (among [c] criminal exploitation crimes).")
     assert not any("victim" in b for b in summary["bullets"]) and summary["victims_by_age"] is None
-    assert quoted == [("crimes", {"county_lines": True}), ("crimes", {"primary_type": "criminal"}),
-                      ("crimes", {"county_lines": "unknown"})]
+    assert quoted == [("crimes", focus.COUNTY_LINES), ("crimes", {"primary_type": "criminal"}),
+                      ("crimes", {"primary_type": "criminal", "county_lines": "unknown"})]
 
 
 def test_partner_items_case_studies_and_further_data_on_the_sample(nottinghamshire):
@@ -107,3 +109,19 @@ def test_partner_items_case_studies_and_further_data_on_the_sample(nottinghamshi
         assert len(internal) == len(partner)
         thin = [line for line in partner if "filled in for only" in line]
         assert all(any(band in line for _, band in quality.BANDS) for line in thin)
+
+
+def test_county_lines_have_one_definition_and_one_set_of_numbers_everywhere(nottinghamshire):
+    """The in-focus bullets, the by-year table and the per-type bullets (5.2, 7) count the same crimes."""
+    from pplib.report import findings
+    data = load_locality_data(load_locality(nottinghamshire))
+    crimes = focus.county_lines_crimes(data)
+    expected = len(crimes)
+    assert expected == int(((data.crimes["primary_type"] == "criminal") & data.crimes["county_lines"].fillna(False)).sum())
+    summary = focus.county_lines(data)
+    assert int(summary["by_year"]["crimes"].sum()) == expected
+    sentence = focus.county_lines_sentence(data)
+    assert summary["bullets"][0] == sentence
+    assert sentence in findings.type_bullets(data, "criminal")
+    criminal = int((data.crimes["primary_type"] == "criminal").sum())
+    assert sentence.startswith(f"{expected:,} crimes") and f"{100 * expected / criminal:.0f}% of the {criminal:,}" in sentence

@@ -7,6 +7,8 @@ import pytest
 
 from pplib.build import execute
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 
 def _notebook(path, *sources):
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",

@@ -3,6 +3,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from factories import crime, make_locality, victim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ victim_rows = st.lists(st.builds(lambda r, v, a, s: victim(r, v, age=a, sex=s),
                        min_size=1, max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(crimes=crime_rows, victims=victim_rows)
 def test_used_merged_and_rejected_account_for_every_row(crimes, victims):

@@ -47,3 +47,32 @@ def test_quarterly_totals_add_up_age_groups_where_no_total_is_published():
 def test_a_year_with_no_figures_says_so():
     assert national.national_bullets(1990) == ["No published total of NRM referrals for 1990 is held."]
     assert national.age_split(1990).empty
+
+
+def test_every_year_held_has_its_exploitation_type_by_age_and_it_adds_up():
+    years = national.exploitation_years()
+    assert 2023 in years  # the guide's headline national figure
+    for year in years:
+        table = national.exploitation_by_age(year)
+        assert not table.empty, year
+        if "all ages" in table:  # from the data tables: every type, every age
+            assert (table[["adult", "child", "unknown"]].sum(axis=1) == table["all ages"]).all()
+            for age, share in (("adult", "percent of adults"), ("child", "percent of children")):
+                assert abs(table[share].sum() - 100) < 0.5
+            total = national.annual("total_referrals", year).value
+            assert abs(table["all ages"].sum() - total) / total < 0.01  # the tables' cells against the bulletin
+    table = national.exploitation_by_age(2023).set_index("exploitation type")
+    # Q4 2023 bulletin: labour the most common type for adults (680 in the quarter); the year's sum holds it too.
+    assert table["adult"].drop(["more than one type", "not specified or unknown"]).idxmax() == "labour"
+    assert table["child"].drop(["more than one type", "not specified or unknown"]).idxmax() == "criminal"
+    quarters = national.exploitation_by_quarter().set_index("quarter")
+    assert quarters.loc["2023-Q4"].sum() == table["all ages"].sum() - quarters.loc[
+        ["2023-Q1", "2023-Q2", "2023-Q3"]].sum().sum()
+
+
+def test_figures_official_statements_give_differently_are_chosen_by_a_stated_rule():
+    nations = national.nationalities(2024)
+    assert nations.iloc[0]["nationality"] == "United Kingdom" and nations.iloc[0]["referrals"] == 4441
+    note = national.nationality_note(2024)
+    assert "4,441" in note and "4,411" in note and national.CONFLICT_RULE in note
+    assert any(b.startswith("United Kingdom was the most common nationality (4,441") for b in national.national_bullets(2024))

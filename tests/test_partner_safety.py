@@ -15,6 +15,8 @@ from factories import crime, make_locality, victim
 from pplib.build.batch import build
 from pplib.disclosure.audit import WORKBOOK_HEADER_ROW, audit_folder
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 ALL_SECTIONS = ("executive_summary", "introduction", "local_picture", "mapping", "in_focus", "appendix")
 
 
@@ -146,11 +148,12 @@ def test_the_built_workbook_holds_every_csv_cell_by_cell_numbers_as_numbers_and_
     """The real partner workbook against its CSVs: every cell, its type, and the rows and print setup around it."""
     from openpyxl import load_workbook
 
+    from pplib import labels
     from pplib.text import from_csv_cell
     book = load_workbook(built / "tables.xlsx")
     top = WORKBOOK_HEADER_ROW + 1
     contents = book["Contents"]
-    assert [c.value for c in contents[top]] == ["sheet", "table", "caption", "csv file"]
+    assert [c.value for c in contents[top]] == ["Sheet", "Table", "Caption", "CSV file"]
     listed = list(contents.iter_rows(min_row=top + 1))
     csvs = sorted(p.name for p in (built / "tables").glob("*.csv") if p.name != "captions.csv")
     assert sorted(row[3].value for row in listed) == csvs
@@ -179,6 +182,8 @@ def test_the_built_workbook_holds_every_csv_cell_by_cell_numbers_as_numbers_and_
                     numbers += 1
                 elif text == "":
                     assert cell.value is None, where
+                elif r == 0:  # the header: the CSV's canonical name as a reader reads it
+                    assert cell.data_type == "s" and cell.value == labels.column(from_csv_cell(text)), where
                 else:
                     assert cell.data_type == "s" and cell.value == from_csv_cell(text), where
                     withheld += text == "[c]"
@@ -193,10 +198,10 @@ def test_a_workbook_sheet_that_shows_a_suppressed_count_is_caught(built, tmp_pat
     contents = workbook["Contents"]
     top = WORKBOOK_HEADER_ROW + 1  # Excel's row of each sheet's table header, under title, source and marking
     header = [c.value for c in contents[top]]
-    sheet = next(r[header.index("sheet")] for r in contents.iter_rows(min_row=top + 1, values_only=True)
-                 if "tables/" + str(r[header.index("csv file")]) == file or r[header.index("csv file")] == file)
+    sheet = next(r[header.index("Sheet")] for r in contents.iter_rows(min_row=top + 1, values_only=True)
+                 if "tables/" + str(r[header.index("CSV file")]) == file or r[header.index("CSV file")] == file)
     target = workbook[sheet]
-    names = [c.value for c in target[top]]
+    names = _read(folder / file)[0]  # the sheet's columns are its CSV's, under their labels
     assert target.cell(row=top + row + 1, column=names.index(column) + 1).value == "[c]"
     target.cell(row=top + row + 1, column=names.index(column) + 1, value=_true_values(built)[key])
     workbook.save(folder / "tables.xlsx")

@@ -18,6 +18,8 @@ from pplib.measures import counts, quality, registers
 from pplib.records.dataset import load_locality_data
 from pplib.report import appendix, findings
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 NR = registers.NOT_RECORDED
 
 
@@ -358,18 +360,29 @@ def test_provenance_hashes_the_inputs_and_derives_a_stable_run_id(small, tmp_pat
             "pandera"} <= set(versions.index)
 
 
-def test_earlier_tables_are_read_as_saved_without_the_appendix_own(tmp_path):
+def test_table_list_names_each_table_its_section_csv_and_sheet_without_the_appendix_own(tmp_path):
+    """The appendix lists the tables (each is shown once, in its section); sheets named as the workbook names them."""
+    from pplib.build.workbook import tables_workbook
     tables = tmp_path / "tables"
     tables.mkdir()
+    long = "Recorded crimes by primary exploitation type and community safety partnership"
     (tables / "a.csv").write_text("area,count\nNA,007\n", encoding="utf-8")
+    (tables / "b.csv").write_text("area,count\nNB,1\n", encoding="utf-8")
     (tables / "appendix_run.csv").write_text("item,value\nrun id,x\n", encoding="utf-8")
-    (tables / "captions.csv").write_text("file,table,caption\na.csv,Table A,Caption A\n"
-                                         "gone.csv,Gone,Missing file\nappendix_run.csv,Appendix: run,Run\n",
-                                         encoding="utf-8")
-    found = appendix.earlier_tables(tmp_path)
-    assert [(name, caption) for name, caption, _ in found] == [("Table A", "Caption A")]
-    assert found[0][2].to_dict("records") == [{"area": "NA", "count": "007"}]
-    assert appendix.earlier_tables(tmp_path / "nothing") == []
+    (tables / "captions.csv").write_text("file,table,caption,published,section\na.csv,Table A,Caption A,no,6. Mapping\n"
+                                         f"b.csv,{long},Holds B. Source: somewhere.,yes,7. In focus\n"
+                                         "appendix_run.csv,Appendix: run,Run,yes,8. Appendix\n", encoding="utf-8")
+    listed = appendix.table_list(tmp_path)
+    assert list(listed.columns) == list(appendix.TABLE_LIST_COLUMNS)
+    assert listed.to_dict("records")[0] == {"table": "Table A", "what it holds": "Caption A", "section": "6",
+                                            "csv file": "a.csv", "sheet": "Table A"}
+    from openpyxl import load_workbook
+    sheets = load_workbook(tables_workbook(tmp_path), read_only=True).sheetnames
+    assert set(listed["sheet"]) <= set(sheets) and len(listed["sheet"].iloc[1]) <= 31
+    assert listed["what it holds"].iloc[1] == "Holds B."  # the caption less its source
+    assert appendix.table_list(tmp_path / "nothing").empty
+    (tables / "captions.csv").write_text("file,table,caption\na.csv,Table A,Caption A\n", encoding="utf-8")
+    assert appendix.table_list(tmp_path)["section"].tolist() == [""]  # written before sections were recorded
 
 
 def test_ledger_and_problem_summaries_hold_counts_only(small):
@@ -496,12 +509,13 @@ def test_partnership_progress_notebook(notts, tmp_path):
     assert "Nottinghamshire: 3. Partnership progress" in text
     grid = registers.resilience_grid(assets)
     for row in grid.itertuples(index=False):
-        assert " ".join(str(v) for v in row) in text  # e.g. "personal 2 0 3 1 0"
+        assert " ".join(str(v) for v in row).lower() in text.lower()  # e.g. "Personal 2 0 3 1 0"
     strands = registers.four_ps(assets).set_index("strand")["assets"]
-    assert f"Prepare {strands['Prepare']}" in text
     page = result.html.read_text(encoding="utf-8")
     assert 'alt="Partnership assets by resilience level and function. ' in page  # then what the grid holds
-    assert 'alt="Partnership assets by 4Ps strand. ' in page
+    assert 'alt="Partnership assets by 4Ps strand. ' in page  # the chart stands for its table (a CSV)
+    table = result.html.parent.parent / "tables" / "partnership_assets_by_4ps_strand.csv"
+    assert f"Prepare,{strands['Prepare']}," in table.read_text(encoding="utf-8")
 
 
 def test_partnership_priorities_notebook(notts, tmp_path):
@@ -509,7 +523,7 @@ def test_partnership_priorities_notebook(notts, tmp_path):
     data = notts[1]
     assert "Nottinghamshire: 4. Partnership priorities" in text
     for theme in registers.themes(data):
-        assert f"{theme} ¶ Assets and vulnerabilities" in text
+        assert f"{theme} ¶ Assets:" in text
     actions = registers.actions_by_theme(data.registers["actions"])
     first = actions.iloc[0]
     assert f"{first['priority']} {first['action']} {first['owner']} {first['timeframe']} {first['status']}" in text
@@ -525,19 +539,24 @@ def test_appendix_notebook(notts, tmp_path):
                                                      "Written by another section.\n", encoding="utf-8")
     text, _ = _run(notts, "appendix", tmp_path)
     assert "Nottinghamshire: 8. Appendix" in text
-    assert "Table: An earlier table. Written by another section. type crimes labour 147" in text
+    listed = text.split("8.1 Tables behind the report")[1].split("8.2")[0]
+    assert "An earlier table" in listed  # by name; what it holds and its file are in the list's own sheet
+    assert "labour 147" not in listed  # listed, not shown again: a table appears once
+    saved = (out_dir / "tables" / "appendix_tables_of_the_report.csv").read_text(encoding="utf-8")
+    assert "An earlier table,Written by another section." in saved and "earlier.csv" in saved
     for name in ("locality.yaml", data.loaded["crimes"].path.name, data.loaded["assets"].path.name):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() in text
     parameters = {"locality": str(folder), "output_dir": str(out_dir), "edition": "internal", "run_id": None}
     run_id = appendix.derive_run_id(appendix.input_files(data), parameters)
     assert f"Run id: {run_id}" in text
-    assert "crimes 398 12 0 410" in text  # rows by source and status
-    assert "pandas 3." in text
+    assert "Crimes 398 12 0 410" in text  # rows by source and status
+    assert "Made with Python 3." in text  # the versions of every package are in the workbook
+    assert "pandas,3." in (out_dir / "tables" / "appendix_package_versions.csv").read_text(encoding="utf-8")
 
 
 def test_appendix_notebook_partner_edition(notts, tmp_path):
-    """The partner appendix re-shows no earlier table (they would come back as public), protects its own
-    counts, states what was recoded and withheld, and leaves the audit's place."""
+    """The partner appendix lists the earlier tables without showing them again, protects its own counts,
+    states what was recoded and withheld, and leaves the audit's place."""
     from pplib.build.outputs import work_dir
     out_dir = work_dir(tmp_path, "nottinghamshire", "partner")
     (out_dir / "tables").mkdir(parents=True)
@@ -547,7 +566,7 @@ def test_appendix_notebook_partner_edition(notts, tmp_path):
     result = run_section(notts[0], "appendix", tmp_path, edition="partner")
     page = result.html.read_text(encoding="utf-8")
     text = _text(page)
-    assert "An earlier table" not in text and "tables.xlsx" in text
+    assert "An earlier table" in text and "labour 147" not in text and "tables.xlsx" in text
     assert '<p class="pp-audit"></p>' in page
     assert "Counts withheld ([c]) across the report" in text
     assert "organ harvesting" in text.split("8.4 Disclosure control")[1]  # the sample's one small type

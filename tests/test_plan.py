@@ -2,6 +2,7 @@
 import json
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,6 +100,7 @@ def linked_tables(draw):
     return body
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(linked_tables(), st.booleans())
 def test_no_suppressed_cell_of_random_linked_tables_can_be_pinned(tmp_path_factory, body, margins_first):

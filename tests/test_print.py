@@ -11,6 +11,8 @@ from factories import browser_or_skip
 from pplib.build.html import _headings_in_order, _unique_ids, assemble_report
 from pplib.build.pdf import find_browser
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 MARKING = "OFFICIAL-SENSITIVE"
 A4_PRINTABLE_PX = round((210 - 2 * 15) / 25.4 * 96)  # A4 less the 1.5 cm side margins, in CSS pixels
 
@@ -143,7 +145,7 @@ def test_report_html_has_unique_ids_captions_and_headings_in_order(printed):
     page = printed["html"].read_text(encoding="utf-8")
     assert _duplicate_ids(page) == []
     assert _heading_jumps(page) == []
-    assert _tables_without_caption(page) == 0 and "<caption class='pp-caption'><strong>Table:" in page
+    assert _tables_without_caption(page) == 0 and '<caption class="pp-caption"><strong>Table:' in page
     assert page.count('class="pp-title-page"') == 1 and 'href="#pp-contents"' in page
     assert "<script" not in page and "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page
     assert 'class="pp-n"' in page  # the audit's cells are still there
@@ -229,3 +231,63 @@ def test_assembled_page_has_a_title_page_before_the_contents(tmp_path):
     assert page.index("pp-title-page") < page.index('nav class="pp-toc"') < page.index('id="one"')
     assert "Somewhere &amp; Co" in page and _duplicate_ids(page) == []
     assert 'href="#two-Key-points"' in page
+
+
+# --- length: every sample report within its page budget --------------------------------------------
+
+# Issue 14: a partner PDF of at most 40 A4 pages with its maps, an internal one of at most 50.
+PAGE_LIMITS = {"partner": 40, "internal": 50}
+
+
+def _section_pages(pdf: Path) -> dict[str, int]:
+    """Pages per top-level bookmark (the title page and contents, then each section), from the PDF's outline."""
+    from pypdf import PdfReader
+    reader = PdfReader(pdf)
+    starts = [(item.title.strip(), reader.get_destination_page_number(item)) for item in reader.outline
+              if not isinstance(item, list)]
+    ends = [start for _, start in starts[1:]] + [len(reader.pages)]
+    return {title: end - start for (title, start), end in zip(starts, ends)}
+
+
+@pytest.fixture(scope="module")
+def every_pdf(tmp_path_factory) -> dict:
+    """Every sample locality in both editions, built and printed as `pplib build --pdf` does, with maps."""
+    browser_or_skip()
+    from pplib.build.batch import build
+    from pplib.paths import LOCALITIES_DIR
+    from pplib.reference import boundaries
+    if not boundaries.available(("lad",)):
+        pytest.skip("boundaries not available (set PPLIB_GEO_DIR): the page budget is for reports with maps")
+    out = tmp_path_factory.mktemp("every")
+    localities = sorted(p for p in LOCALITIES_DIR.iterdir() if (p / "locality.yaml").is_file())
+    results = build(localities, out_root=out, pdf=True, jobs=2)
+    assert [r.detail for r in results if r.status == "failed"] == []
+    return {(r.locality, r.edition): Path(r.pdf) for r in results if r.pdf}
+
+
+def test_every_sample_report_fits_its_page_budget(every_pdf):
+    over = {}
+    for (locality, edition), pdf in every_pdf.items():
+        sections = _section_pages(pdf)
+        if sum(sections.values()) > PAGE_LIMITS[edition]:
+            over[f"{locality} {edition}"] = sections  # what takes the pages, section by section
+    assert len(every_pdf) == 6 and over == {}
+
+
+def test_a_short_breakdown_is_a_sentence_from_the_shown_table_and_records_stay_tables():
+    import pandas as pd
+
+    from pplib.report.section import brief_sentence
+    by_sex = pd.DataFrame({"sex": ["female", "male", "unknown"], "people": [12.0, 18.0, None],
+                           "percent": [40.0, 60.0, None]})
+    by_sex.attrs["suppressed_cells"] = {"people": [2], "percent": [2]}  # as protect() leaves a withheld cell
+    assert brief_sentence("Victims by sex", by_sex) == r"**Victims by sex:** female 12 (40%), male 18 (60%), unknown \[c\]."
+    assert brief_sentence("Crimes by year", pd.DataFrame({"year": [2022, 2023], "crimes": [1049, 3]})) == \
+        "**Crimes by year:** 2022 1,049, 2023 3."
+    five = pd.DataFrame({"sex": list("abcde"), "people": range(5)})
+    actions = pd.DataFrame({"priority": ["High"], "action": ["Train staff"], "owner": ["Council"]})
+    crosstab = pd.DataFrame({"year": [2022, 2023], "crimes": [1, 2], "victims": [3, 4]})
+    assert brief_sentence("Five rows", five) is None and brief_sentence("Actions", actions) is None
+    assert brief_sentence("Crimes and victims", crosstab) is None  # several counts: a table, or its chart
+    assert brief_sentence("Crimes and victims", crosstab, brief=True).startswith("**Crimes and victims:** 2022: crimes 1")
+    assert brief_sentence("Victims by sex", by_sex, brief=False) is None

@@ -15,6 +15,8 @@ from pplib.cli import main
 from pplib.disclosure.audit import AuditResult, Problem
 from pplib.paths import LOCALITIES_DIR
 
+pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
+
 DYFED = LOCALITIES_DIR / "dyfed-powys"
 SECTIONS = ("national_picture", "local_picture")
 

@@ -17,7 +17,25 @@ def test_only_latest_official_rows_with_sources():
     assert totals["2023"] == 16990  # EOY 2024 revision of 2023, not the first-published 17,004
     assert totals["2022"] == 16921
     assert national["source_url"].str.startswith("http").all()
-    assert not national.duplicated(["period", "measure"]).any()
+    # One figure per period and measure, except where official statements on one date disagree: those are all
+    # kept (with copies of the publication), for pplib.measures.national.choose to pick one by its rule.
+    repeated = national[national.duplicated(["period", "measure"], keep=False)]
+    assert set(zip(repeated["period"], repeated["measure"])) == {("2024", "nationality:UK")}
+    assert sorted(repeated["value"]) == [4411, 4441, 4441]
+
+
+def test_the_project_s_own_extracts_survive_a_reimport(tmp_path):
+    """import_reference rewrites nrm_national.csv from the shared folder; the extracts live beside it."""
+    import shutil
+
+    from conftest import SHARED
+
+    from pplib.reference import published
+    shutil.copytree(published.REFERENCE_DIR, tmp_path / "reference")
+    published.import_reference(SHARED, tmp_path / "reference")
+    extracts = (tmp_path / "reference" / published.NATIONAL_EXTRACTS).read_bytes()
+    assert extracts == (published.REFERENCE_DIR / published.NATIONAL_EXTRACTS).read_bytes()
+    assert b"exploitation_detail:" not in (tmp_path / "reference" / "nrm_national.csv").read_bytes()
 
 
 def test_districts_cover_the_uk_with_the_force_that_polices_each():

@@ -22,6 +22,7 @@ def data(cleaned, sample_locality):
     return cleaned[sample_locality.name]
 
 
+@pytest.mark.slow
 def test_every_row_is_accounted_for(data):
     for kind, loaded in data.loaded.items():
         entries = data.ledger[data.ledger["source"] == kind]

@@ -333,6 +333,7 @@ def test_registers_cover_the_resilience_frame_and_4ps(locality):
 
 # --- run-time independence -----------------------------------------------------
 
+@pytest.mark.slow
 def test_generator_needs_no_geopandas_or_shared_folder(tmp_path):
     script = (
         "import sys; from pathlib import Path; from sample import generate as synth; "
@@ -385,6 +386,7 @@ def generated(tmp_path_factory) -> dict[str, Path]:
     return {slug: synth.generate_locality(slug, root / slug).parent for slug in WRITTEN_FORCES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", WRITTEN_FORCES)
 def test_force_generates_a_locality_that_loads_with_crimes(generated, slug):
     from pplib.records.dataset import load_locality_data
@@ -399,6 +401,7 @@ def test_force_generates_a_locality_that_loads_with_crimes(generated, slug):
     assert data.problems.empty or not (data.problems["column"] == "lad_code").any()
 
 
+@pytest.mark.slow
 def test_every_force_in_the_registry_has_districts_and_crimes():
     from pplib.measures.areas import force_areas
 
@@ -409,6 +412,7 @@ def test_every_force_in_the_registry_has_districts_and_crimes():
         assert {lad.code for lad in ctx.lads} == set(force_areas("lad", force.code)["area_code"]), force.slug
 
 
+@pytest.mark.slow
 def test_scotland_and_northern_ireland_have_an_empty_duty_to_notify_file(generated):
     for slug, country in (("police-scotland", "Scotland"), ("psni", "Northern Ireland")):
         folder = generated[slug]

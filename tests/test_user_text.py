@@ -239,6 +239,7 @@ def _pages(result, out: Path) -> list[Path]:
     return [folder / "report.html", *sorted((folder / "sections").glob("*.html")), out / "index.html"]
 
 
+@pytest.mark.slow
 def test_built_pages_hold_no_live_markup_and_carry_the_policy(hostile_build):
     result, out = hostile_build
     for page in _pages(result, out):
@@ -253,6 +254,7 @@ def test_built_pages_hold_no_live_markup_and_carry_the_policy(hostile_build):
     assert 'href="#Case-study:-Labour-exploitation:-' in report  # headings keep their anchors
 
 
+@pytest.mark.slow
 def test_built_spreadsheets_hold_formulas_as_text(hostile_build):
     result, _ = hostile_build
     folder = Path(result.out_dir)
@@ -277,6 +279,7 @@ def test_built_spreadsheets_hold_formulas_as_text(hostile_build):
     assert "'" + DDE in actions or "'=cmd" in actions
 
 
+@pytest.mark.slow
 def test_built_report_runs_nothing_and_fetches_nothing_in_chromium(hostile_build):
     result, out = hostile_build
     for page in (Path(result.out_dir) / "report.html", out / "index.html"):
@@ -284,6 +287,7 @@ def test_built_report_runs_nothing_and_fetches_nothing_in_chromium(hostile_build
         assert opened["dialogs"] == [] and opened["requests"] == [], (page.name, opened)
 
 
+@pytest.mark.slow
 def test_the_policy_blocks_what_sanitising_missed_in_chromium(tmp_path):
     """The second wall on its own: a page holding raw script and a remote image, through the report template."""
     import nbformat

@@ -48,7 +48,7 @@ def test_the_layout_is_the_one_the_audit_reads():
 
 def test_numbers_are_numbers_and_only_withheld_cells_are_text(book):
     sheet = book["Crimes by primary expl. type"]
-    expected = [["primary_type", "crimes", "percent", "year", "code"],
+    expected = [["Primary exploitation type", "Crimes", "Percent", "Year", "Code"],  # labelled (pplib.labels)
                 ["labour", 12, 34.01401863482307, 2023, "007"],
                 ["sexual", "[c]", "[c]", 2023, "012"],
                 ["=1+1", 1234, None, 2024, "None"]]  # the CSV's quote taken off; 'None' is text, not blank
@@ -59,7 +59,7 @@ def test_numbers_are_numbers_and_only_withheld_cells_are_text(book):
             kind = "n" if isinstance(value, (int, float)) else "s" if value is not None else "n"
             assert cell.data_type == kind, (cell.coordinate, cell.data_type)
     assert sheet.cell(row=TOP + 4, column=1).value is None  # nothing below the table
-    assert sheet["B6"].number_format == "#,##0" and sheet["C6"].number_format == "#,##0.0##"
+    assert sheet["B6"].number_format == "#,##0" and sheet["C6"].number_format == "#,##0.0"
     assert sheet["D6"].number_format == "0"  # a year: 2023, not 2,023
 
 
@@ -96,7 +96,7 @@ def test_the_contents_sheet_links_to_every_sheet_with_its_caption(book):
     assert book.sheetnames[0] == "Contents"
     assert contents["A1"].value == "Testshire: tables"
     assert contents["A3"].value == "Handling marking: OFFICIAL-SENSITIVE & PARTNERS"
-    assert [c.value for c in contents[TOP]] == ["sheet", "table", "caption", "csv file"]
+    assert [c.value for c in contents[TOP]] == ["Sheet", "Table", "Caption", "CSV file"]
     rows = list(contents.iter_rows(min_row=TOP + 1))
     assert len(rows) == len(book.sheetnames) - 1
     for row, name in zip(rows, book.sheetnames[1:]):
@@ -152,3 +152,21 @@ def test_a_published_table_says_so_and_a_caption_naming_its_source_is_kept(tmp_p
     assert book["National"]["A2"].value == "What National holds. Source: published statistics, shown as published."
     assert book["National"]["B6"].value == 17004 and book["National"]["A6"].number_format == "0"
     assert book["Local"]["A2"].value.endswith("Source: the partnership's own records.")
+
+
+def test_headers_show_labels_not_field_names_and_the_audit_matches_columns_by_position(tmp_path):
+    """Each sheet's header row is labelled (pplib.labels) while its CSV keeps the canonical names, column for
+    column; the audit reads the sheet's cells under its CSV's names."""
+    from pplib import labels
+    from pplib.disclosure.audit import Seen, _sheet_grid
+    rows = [["age_group", "rate_per_100k", "dtn_reports", "lower", "upper"], ["adult", "34.01401863482307", "7",
+                                                                              "30.1", "38.2"]]
+    folder = _folder(tmp_path, {"rates.csv": ("Rates by age group", rows)})
+    sheet = openpyxl.load_workbook(tables_workbook(folder))["Rates by age group"]
+    header = [c.value for c in sheet[TOP]]
+    assert header == ["Age group", "Rate per 100,000", "Duty to Notify reports", "95% CI lower", "95% CI upper"]
+    assert header == labels.columns(rows[0]) and not any("_" in h for h in header)
+    seen = Seen("[c]")
+    grid = _sheet_grid(folder, "tables/rates.csv", [header, ["adult", "34.0", "7", "30.1", "38.2"]], "x", seen)
+    assert grid.text(0, "dtn_reports") == "7" and not seen.problems
+    assert _sheet_grid(folder, "tables/rates.csv", [header[:4], ["adult"]], "x", seen) is None and seen.problems

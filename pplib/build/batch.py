@@ -8,14 +8,15 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
+from queue import Empty
 from urllib.parse import quote
 
 from pplib.build.execute import kernel_settings
-from pplib.build.locality import build_unit, failed_unit
+from pplib.build.locality import build_unit, failed_unit, report_sections_to
 from pplib.build.outputs import UnitResult, check_distinct_outputs, write_json, write_text
 from pplib.build.publish import FAILED_NOTE
 from pplib.paths import OUTPUTS_DIR
@@ -56,22 +57,74 @@ def build(locality_dirs: list[Path], sections: tuple[str, ...] = SECTIONS, out_r
 
 
 def _run_units(units: list[tuple], jobs: int, progress: bool) -> list[UnitResult]:
-    from tqdm import tqdm
-    bar = tqdm(total=len(units), desc="profiles", unit="profile", disable=not progress)
+    """The units, `jobs` at a time, the bar moving as each section of each unit finishes."""
+    bar = _section_bar(units, progress)
     results = []
     if jobs == 1:
         for unit in units:
+            before = bar.n
+            report_sections_to(bar.update)
             results.append(build_unit(unit))
-            bar.update()
-    else:
-        # spawn, not fork: a forked worker would inherit the parent's kernel connections (and it is what
-        # Windows does anyway)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(build_unit, unit) for unit in units]):
-                results.append(future.result())
-                bar.update()
+            bar.update(len(unit[1]) - (bar.n - before))  # what a failure left unrun
+        report_sections_to(None)
+        bar.close()
+        return results
+    # spawn, not fork: a forked worker would inherit the parent's kernel connections (and it is what Windows
+    # does anyway). Workers say which unit a finished section belongs to on a queue the manager process holds.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        ticks = manager.Queue()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_take_queue,
+                                 initargs=(ticks,)) as pool:
+            results = _collect(pool, units, ticks, bar)
     bar.close()
     return results
+
+
+def _collect(pool, units: list[tuple], ticks, bar) -> list[UnitResult]:
+    results = []
+    futures = {pool.submit(_build_unit_reporting, unit, i): i for i, unit in enumerate(units)}
+    done_sections = [0] * len(units)
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        _drain(ticks, done_sections, bar)  # a unit's own reports are on the queue before its result
+        for future in finished:
+            index = futures[future]
+            results.append(future.result())
+            bar.update(len(units[index][1]) - done_sections[index])  # what a failure left unrun
+            done_sections[index] = len(units[index][1])
+    return results
+
+
+def _section_bar(units: list[tuple], progress: bool):
+    from tqdm import tqdm
+    return tqdm(total=sum(len(unit[1]) for unit in units), desc="sections", unit="section",
+                disable=not progress)
+
+
+_ticks = None  # in a worker process: the queue it reports finished sections on
+
+
+def _take_queue(queue) -> None:
+    global _ticks
+    _ticks = queue
+
+
+def _build_unit_reporting(unit: tuple, index: int) -> UnitResult:
+    report_sections_to(lambda: _ticks.put(index))
+    return build_unit(unit)
+
+
+def _drain(queue, done_sections: list[int], bar) -> None:
+    """Move the bar for every section the workers have reported since the last look."""
+    while True:
+        try:
+            index = queue.get_nowait()
+        except Empty:
+            return
+        done_sections[index] += 1
+        bar.update()
 
 
 _ONE_UNIT_AT_A_TIME = threading.Lock()
@@ -95,7 +148,6 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
         from distributed import as_completed as completed
     except ImportError:
         raise RuntimeError("the dask engine needs Dask distributed: pip install -e '.[dask]'") from None
-    from tqdm import tqdm
     settings = kernel_settings()
     results = []
     with ExitStack() as stack:
@@ -110,14 +162,14 @@ def _run_units_on_dask(units: list[tuple], jobs: int, progress: bool, scheduler:
             client = stack.enter_context(Client(cluster))
         log.info("building %d profiles on the Dask cluster at %s", len(units), client.scheduler.address)
         futures = {client.submit(_build_unit_with_settings, unit, settings, pure=False): unit for unit in units}
-        bar = tqdm(total=len(units), desc="profiles", unit="profile", disable=not progress)
+        bar = _section_bar(units, progress)  # a cluster's tasks report when whole: the bar moves per unit
         for future in completed(futures):
             try:
                 results.append(future.result())
             except Exception as exc:  # noqa: BLE001 - the worker itself was lost; the other units go on
                 results.append(failed_unit(futures[future], "", f"{type(exc).__name__}: {exc}",
                                             f"the Dask task failed: {exc!r}"))
-            bar.update()
+            bar.update(len(futures[future][1]))
         bar.close()
     return results
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
@@ -48,11 +49,17 @@ def _is_kernel_start_race(exc: Exception) -> bool:
 # seconds, and connecting a new client to it a quarter of a second, more than many sections take to run.
 _thread = threading.local()
 
+# The kernel's channels encrypted (CurveZMQ keys from the manager) where pyzmq can: over plain TCP the kernel
+# warns, on every start, that code and outputs are "susceptible to eavesdropping". 'auto' encrypts when the
+# kernelspec declares it can (ipykernel 7 does) and otherwise starts as before.
+_ENCRYPTION = "auto" if zmq.has("curve") else "disabled"
+
+
 class _Kept:
     """A kept kernel and its client. The client is asynchronous and belongs to its thread's event loop."""
 
     def __init__(self):
-        self.manager = AsyncKernelManager(kernel_name=KERNEL)
+        self.manager = AsyncKernelManager(kernel_name=KERNEL, transport_encryption=_ENCRYPTION)
         self.client = None  # connected on the first notebook, then kept
         self.pid = os.getpid()
 

@@ -199,6 +199,14 @@ def _content(page: str, source: Path) -> str:
     return page[start + len(CONTENT_START):end]
 
 
+_LATER_PART = re.compile(r"<h1[^>]*>[^<]*?\b\d+\.[2-9]\d*\s")  # "5.2 Local picture": a later part of section 5
+
+
+def _section_class(content: str) -> str:
+    """A top-level section starts a page in print; a later part of one ("5.2" after "5.1") runs on."""
+    return "pp-section pp-section-continued" if _LATER_PART.search(content) else "pp-section"
+
+
 def assemble_report(section_pages: list[Path], target: Path, title: str,
                     front: dict[str, str] | None = None) -> Path:
     """The section pages, in order, as one page with a title page (when `front`, see front_matter, is given)
@@ -209,7 +217,7 @@ def assemble_report(section_pages: list[Path], target: Path, title: str,
     shell = pages[0]
     head, tail = shell[:shell.find(CONTENT_START) + len(CONTENT_START)], shell[shell.rfind(CONTENT_END):]
     contents = _unique_ids([(path.stem, _content(page, path)) for page, path in zip(pages, section_pages)])
-    body = "".join(f'<div class="pp-section">{content}</div>' for content in contents)
+    body = "".join(f'<div class="{_section_class(content)}">{content}</div>' for content in contents)
     head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
     front_page = _title_page(front) if front else ""
     return write_text(target, _table_of_contents(head + front_page + _headings_in_order(body) + tail))

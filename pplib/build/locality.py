@@ -56,6 +56,21 @@ log = logging.getLogger(__name__)
 SOURCES_CHECK = "checking the sources"
 
 
+# Told of each section as it finishes, for a progress bar (the batch sets it in each worker process).
+_on_section = None
+
+
+def report_sections_to(callback) -> None:
+    """Call `callback()` once for each section built or found up to date, in this process, from now on."""
+    global _on_section
+    _on_section = callback
+
+
+def _section_done() -> None:
+    if _on_section is not None:
+        _on_section()
+
+
 def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path, parameters: dict | None = None,
                    edition: str = "internal", rebuild: bool = True, pdf: bool = False) -> UnitResult:
     """All sections of one locality in one edition, then the assembled report and the tables workbook; the
@@ -83,6 +98,7 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
         if stale:
             _run_stamped(locality_dir, section, digest, out_root, parameters, edition, work)
         (result.built if stale else result.skipped).append(section)
+        _section_done()
     if edition == "partner" and result.built:
         _settle(locality, locality_dir, plan, out_root, parameters, work)
     with stage("report"):
@@ -193,25 +209,28 @@ def build_unit(args: tuple) -> UnitResult:
         result = build_locality(locality_dir, sections, out_root, parameters, edition, rebuild, pdf)
     except Exception as exc:  # noqa: BLE001 - isolate the failure to this unit
         section = getattr(exc, "pplib_section", "")
-        result = failed_unit(args, section, _error_summary(exc), traceback.format_exc())
+        result = failed_unit(args, section, _error_summary(exc), traceback.format_exc(), _error_message(exc))
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 
-def failed_unit(unit: tuple, section: str, summary: str, details: str) -> UnitResult:
-    """A unit that failed: logged, its traceback in error.txt in its working folder, the one-line reason in
-    the result. A failed partner edition is withdrawn: its folder holds only a note saying so."""
+def failed_unit(unit: tuple, section: str, summary: str, details: str, message: str = "") -> UnitResult:
+    """A unit that failed: logged, its traceback in error.txt in its working folder, the one-line reason and
+    the whole message (`message`, else the summary) in the result. A failed partner edition is withdrawn: its
+    folder holds only a note saying so."""
     locality_dir, _, out_root, _, edition, _, _ = unit
     out_root = Path(out_root).resolve()
     slug, name = _identity(locality_dir)
     redactor = Redactor({"<outputs>": out_root, "<locality>": Path(locality_dir).resolve()})
     summary, where = redactor.text(summary), section or "setup"
-    log.error("%s (%s): failed in %s: %s", slug, edition, where, summary)
+    log.info("%s (%s): failed in %s: %s", slug, edition, where, summary)  # the caller reports it in full
     result = UnitResult(slug, edition, str(locality_out_dir(out_root, slug, edition)), status="failed",
-                        failed_section=section, error=summary, name=name)
+                        failed_section=section, error=summary, name=name,
+                        detail=redactor.text(message or summary))
     work = work_dir(out_root, slug, edition)
     unstamp_unit(work)
     write_text(work / "error.txt", redactor.text(details))
+    result.error_file = str(work / "error.txt")
     if edition == "partner":
         withdraw(Path(result.out_dir), name, where)
     else:
@@ -248,6 +267,16 @@ def _identity(locality_dir: Path) -> tuple[str, str]:
         return locality.slug, locality.name
     except Exception:  # noqa: BLE001 - reporting a failure: the folder's name will do
         return Path(locality_dir).name, Path(locality_dir).name
+
+
+def _error_message(exc: Exception) -> str:
+    """The error in full: every problem an audit found, or the whole message raised inside the notebook
+    (the configuration's and the sources' messages name files, rows and columns, never values)."""
+    if isinstance(exc, AuditFailed):
+        return "\n".join(exc.problems)
+    if isinstance(exc, papermill.PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _error_summary(exc: Exception) -> str:

@@ -105,7 +105,9 @@ class UnitResult:
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed_section: str = ""
-    error: str = ""
+    error: str = ""  # one line, for the index page
+    detail: str = ""  # the whole message, for the terminal
+    error_file: str = ""  # where the traceback was written (error.txt)
     report: str = ""
     pdf: str = ""
     name: str = ""  # the locality's name as the report shows it

@@ -8,8 +8,9 @@ number too: only withheld cells are text.
 
 Every sheet, Contents included, has the same layout (``LAYOUT``): the table's title, its caption and source,
 the handling marking, a link back to the contents, then the table itself with its header on ``HEADER_ROW``
-(0-based; Excel row 5), frozen, filtered and repeated on every printed page. The disclosure audit
-(pplib.disclosure.audit) reads the tables from that row. The marking is also in every printed page's header
+(0-based; Excel row 5), frozen, filtered and repeated on every printed page. The header shows each column's
+label (pplib.labels: "Age group", not the CSV's ``age_group``); the columns are the CSV's, in its order. The
+disclosure audit (pplib.disclosure.audit) reads the tables from that row, matching columns by position. The marking is also in every printed page's header
 and footer; pages print landscape, one page wide.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from pplib import labels
 from pplib.files import replacing
 from pplib.text import from_csv_cell
 
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 _PLAIN_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:e[-+]?\d+)?$", re.I)
 MAX_SHEET_NAME = 31  # Excel's limit
 CONTENTS = "Contents"
-CONTENTS_COLUMNS = ("sheet", "table", "caption", "csv file")
+CONTENTS_COLUMNS = ("Sheet", "Table", "Caption", "CSV file")
 # Belt and braces: even a plain write() would not turn text into a formula or a link.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # The rows above each table (0-based): title, caption and source, marking, link back; the header follows.
@@ -40,7 +42,7 @@ TITLE_ROW, SOURCE_ROW, MARKING_ROW, LINK_ROW, HEADER_ROW = range(5)
 LAYOUT = ("title", "source", "marking", "link", "header")
 MIN_WIDTH, MAX_WIDTH = 8, 60  # column widths, in characters
 # Columns whose whole numbers are years or codes: no thousands separator (2023, not 2,023).
-_NO_SEPARATOR = re.compile(r"year|quarter|month|code|\bid\b|_id$|period", re.I)
+_NO_SEPARATOR = labels.NO_SEPARATOR
 
 # Ways to shorten a table's title to a sheet name, tried in turn until it fits (case-insensitive).
 _SHORTER = [(r"\brecorded crimes\b", "crimes"), (r"\banother type or none recorded\b", "other"),
@@ -99,6 +101,13 @@ def _sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
+def sheet_names(titles: list[str]) -> list[str]:
+    """The sheet each table gets in tables.xlsx, for tables in the order of tables/captions.csv (the
+    workbook names them in that order, so a table's sheet depends only on the tables before it)."""
+    taken = {CONTENTS.lower()}
+    return [_sheet_name(str(from_csv_cell(title)), taken) for title in titles]
+
+
 def _header_text(marking: str) -> str:
     return marking.replace("&", "&&")  # & starts a control code in Excel's page headers
 
@@ -112,7 +121,7 @@ class _Styles:
         self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True,
                                        "valign": "top"})
         self.whole = book.add_format({"num_format": "#,##0"})
-        self.decimal = book.add_format({"num_format": "#,##0.0##"})
+        self.decimal = book.add_format({"num_format": "#,##0.0"})  # shown to 1 decimal place, held in full
         self.plain = book.add_format({"num_format": "0"})
         self.withheld = book.add_format({"align": "right"})
 
@@ -153,7 +162,7 @@ def _write_table(sheet, frame: pd.DataFrame, styles: _Styles) -> None:
     """The table from HEADER_ROW down: styled header, typed cells, widths, frozen header, filter, print titles."""
     widths = []
     for column, name in enumerate(frame.columns):
-        label = str(from_csv_cell(name))
+        label = labels.column(from_csv_cell(name))  # the CSV's canonical name, as a reader reads it
         sheet.write_string(HEADER_ROW, column, label, styles.header)
         widths.append(max(len(word) for word in label.split() or [""]))
         widths[column] = max(widths[column], min(len(label), 24))

@@ -8,7 +8,7 @@ from the build itself, so only ``pplib.disclosure.cells`` is imported.
 Where a problem is: a CSV's file, its 0-based data row and its column name; a workbook sheet as
 ``tables.xlsx:<sheet>`` (Excel forbids ':' in a sheet's name) with the same row and column as its CSV (each
 sheet's table has its header on Excel row 5, under its title, source, marking and a link, so Excel's own row
-number is row + 6); a span of ``report.html`` by its line and character (1-based). Messages name cells
+number is row + 6; its header shows the columns' labels, so its columns are matched to the CSV's by position); a span of ``report.html`` by its line and character (1-based). Messages name cells
 by key and never quote a value the folder withholds, except the bounds a reader could work out.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pplib.disclosure.cells import Domains, Model, Ratio, personal, relations
 METADATA = "disclosure/metadata.json"
 WORKBOOK = "tables.xlsx"
 WORKBOOK_HEADER_ROW = 4  # 0-based: every sheet's table, Contents' too, starts here (pplib.build.workbook)
+CONTENTS_SHEET, CONTENTS_FILE = "Sheet", "CSV file"  # the Contents sheet's columns naming each sheet and CSV
 REPORT = "report.html"
 FOLDER = "."  # where a problem of the folder as a whole is
 EPS = 1e-6  # LP results are floats: 4.9999999 is below 5, 5.0000001 is not
@@ -197,6 +198,31 @@ def _cell_text(value) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _csv_header(path: Path) -> list[str] | None:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None  # reported by _read_csvs
+
+
+def _sheet_grid(folder: Path, file: str, rows: list[list[str]], where: str, seen: Seen) -> Grid | None:
+    """A sheet's table under its CSV's column names: the sheet's header shows labels ("Age group" for
+    age_group, pplib.labels), its columns are the CSV's in the CSV's order. A sheet with another number of
+    columns cannot be matched, and is a problem."""
+    header = _csv_header(folder / file)
+    if header is None:
+        return None
+    shown = list(rows[0]) if rows else []
+    while shown and shown[-1] == "":
+        shown.pop()
+    if len(shown) != len(header):
+        seen.problems.append(Problem(where, "", "", f"sheet has {len(shown)} columns and its CSV {len(header)}, "
+                                                    "so its cells cannot be matched to the CSV's"))
+        return None
+    return Grid([header, *rows[1:]])
+
+
 def _read_workbook(folder: Path, tables: list[dict], seen: Seen) -> None:
     path = folder / WORKBOOK
     if not path.is_file():
@@ -217,7 +243,7 @@ def _read_workbook(folder: Path, tables: list[dict], seen: Seen) -> None:
     contents = Grid(sheets.pop("Contents")[WORKBOOK_HEADER_ROW:])  # a sheet laid out otherwise lists nothing
     listed = set()
     for row in range(len(contents.rows)):
-        sheet, csv_file = contents.text(row, "sheet"), contents.text(row, "csv file")
+        sheet, csv_file = contents.text(row, CONTENTS_SHEET), contents.text(row, CONTENTS_FILE)
         if not sheet or sheet not in sheets:
             continue
         listed.add(sheet)
@@ -227,7 +253,9 @@ def _read_workbook(folder: Path, tables: list[dict], seen: Seen) -> None:
             seen.problems.append(Problem(f"{WORKBOOK}:{sheet}", "", "", "sheet holds a table the build did not "
                                                                        "declare"))
         else:
-            _observe(Grid(sheets[sheet][WORKBOOK_HEADER_ROW:]), f"{WORKBOOK}:{sheet}", table, seen)
+            grid = _sheet_grid(folder, table["file"], sheets[sheet][WORKBOOK_HEADER_ROW:], f"{WORKBOOK}:{sheet}", seen)
+            if grid is not None:
+                _observe(grid, f"{WORKBOOK}:{sheet}", table, seen)
     for sheet in sorted(set(sheets) - listed):
         seen.problems.append(Problem(f"{WORKBOOK}:{sheet}", "", "", "sheet is not listed in the Contents sheet, "
                                                                    "so it cannot be audited"))

@@ -28,6 +28,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from pplib import labels as human  # noqa: E402  (axis labels, legends and categories as a reader reads them)
+
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 BASE = PALETTE[0]  # blue: every other area or category
@@ -148,6 +150,26 @@ def _mark_suppressed(ax, positions, withheld, horizontal: bool) -> None:
                         fontsize=8, color="#444444")
 
 
+MAX_LABELLED_BARS = 24  # up to this many bars, each carries its value (a short breakdown is its chart alone)
+
+
+def _label_bars(ax, container, values, horizontal: bool, size: float = 8) -> None:
+    """Each drawn bar's value at its end ("1,234"; "12.5" for a rate), with room made for the labels."""
+    numbers = pd.Series(values, dtype=float).dropna()
+    whole = _is_count(numbers) if len(numbers) else True
+    ax.bar_label(container, labels=[f"{v:,.0f}" if whole else f"{v:,.1f}" for v in container.datavalues],
+                 padding=2, fontsize=size, color="#222222")
+    low, high = ax.get_xlim() if horizontal else ax.get_ylim()
+    (ax.set_xlim if horizontal else ax.set_ylim)(low, high + 0.08 * (high - low))
+
+
+def _height(bars: int, horizontal: bool) -> float:
+    """A figure's height in inches: a few bars get a short chart (print is paid for by the page)."""
+    if horizontal:
+        return min(RC["figure.figsize"][1], max(1.8, 1.1 + 0.3 * bars))
+    return 2.7 if bars <= 6 else RC["figure.figsize"][1]
+
+
 def _extremes(labels, values: pd.Series, noun: str = "") -> str:
     """'Highest: car wash (24); lowest: nail bar (2).' from the drawn values."""
     drawn = pd.Series(values.to_numpy(), index=list(labels)).dropna()
@@ -165,7 +187,7 @@ def most(table: pd.DataFrame, category: str, value: str, noun: str = "") -> str 
     """A finding for a title: "Car wash has the most crimes (24)", when one category's shown value is
     larger than every other's; None on a tie, or when any value is not shown (a withheld cell may be a large
     one, withheld so that a small one cannot be worked out)."""
-    values = pd.Series(_values(table[value]).to_numpy(), index=table[category].astype(str))
+    values = pd.Series(_values(table[value]).to_numpy(), index=_categories(table, category))
     if values.empty or values.isna().any() or values.max() <= 0:
         return None
     ranked = values.sort_values(ascending=False)
@@ -173,7 +195,12 @@ def most(table: pd.DataFrame, category: str, value: str, noun: str = "") -> str 
         return None
     top = ranked.index[0]
     amount = f"{ranked.iloc[0]:,.0f}" if _is_count(ranked) else f"{ranked.iloc[0]:,.1f}"
-    return f"{top[:1].upper()}{top[1:]} has the most {noun or value} ({amount})"
+    return f"{top[:1].upper()}{top[1:]} has the most {noun or human.noun(value)} ({amount})"
+
+
+def _categories(table: pd.DataFrame, column: str) -> list[str]:
+    """A category column's values as tick labels: "Labour exploitation", not "labour" (pplib.labels)."""
+    return [str(human.value(column, v)) for v in table[column].astype(str)]
 
 
 def _outside_legend(ax, **options):
@@ -188,27 +215,30 @@ def bar(table: pd.DataFrame, category: str, value: str, title: str, caption: str
     values = _values(table[value]) if len(table) else pd.Series(dtype=float)
     if not _has_data(values):
         return None
-    fig, ax = plt.subplots()
-    labels = list(table[category].astype(str))
+    fig, ax = plt.subplots(figsize=(RC["figure.figsize"][0], _height(len(table), horizontal)))
+    keys = list(table[category].astype(str))  # as the table holds them: what `highlight` names
+    labels = _categories(table, category)
     withheld = _withheld(table, value)
     drawn = ~np.isnan(values.to_numpy())
-    colours = [HIGHLIGHT if highlight is not None and label == str(highlight) else BASE for label in labels]
+    colours = [HIGHLIGHT if highlight is not None and key == str(highlight) else BASE for key in keys]
     positions = np.arange(len(labels))
     if horizontal:
         positions = positions[::-1]  # first row at the top
-        ax.barh(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
+        bars = ax.barh(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
         ax.set_yticks(positions, labels)
         ax.set_ylim(-0.6, len(labels) - 0.4)
-        ax.set_xlabel(value)
+        ax.set_xlabel(human.column(value))
         _integer_axis(ax.xaxis, values)
         ax.grid(False, axis="y")
     else:
-        ax.bar(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
+        bars = ax.bar(positions[drawn], values.to_numpy()[drawn], color=np.array(colours)[drawn])
         ax.set_xticks(positions, labels)
         ax.set_xlim(-0.6, len(labels) - 0.4)
-        ax.set_ylabel(value)
+        ax.set_ylabel(human.column(value))
         _integer_axis(ax.yaxis, values)
         ax.grid(False, axis="x")
+    if len(labels) <= MAX_LABELLED_BARS:
+        _label_bars(ax, bars, values, horizontal)
     _mark_suppressed(ax, positions, withheld, horizontal)
     caption = _gap_note(caption, withheld.any(), bool((~drawn & ~withheld).any()))
     return _finish(fig, ax, title, caption, finding, _extremes(labels, values, "bars"))
@@ -220,13 +250,13 @@ def line(table: pd.DataFrame, x: str, y: str, title: str, caption: str, finding:
     if not _has_data(values):
         return None
     fig, ax = plt.subplots()
-    labels = list(table[x].astype(str))
+    labels = _categories(table, x)
     positions = np.arange(len(labels))
     ax.plot(positions, values.to_numpy(), marker="o", color=BASE)  # NaN breaks the line: a gap
     ax.set_xticks(positions, labels)
     withheld = _withheld(table, y)
     _mark_suppressed(ax, positions, withheld, horizontal=False)
-    ax.set_ylabel(y)
+    ax.set_ylabel(human.column(y))
     ax.set_ylim(bottom=0)
     _integer_axis(ax.yaxis, values)
     ax.tick_params(axis="x", rotation=45)
@@ -241,23 +271,26 @@ def grouped_bar(table: pd.DataFrame, x: str, series: list[str], title: str, capt
     columns = [_values(table[name]) for name in series] if len(table) else []
     if not _has_data(*columns):
         return None
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(RC["figure.figsize"][0], _height(len(table), horizontal=False)))
     width = 0.8 / len(series)
     positions = np.arange(len(table))
     any_withheld = any_missing = False
     for i, (name, values) in enumerate(zip(series, columns)):
         offsets = positions + i * width
         drawn = ~np.isnan(values.to_numpy())
-        ax.bar(offsets[drawn], values.to_numpy()[drawn], width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        bars = ax.bar(offsets[drawn], values.to_numpy()[drawn], width=width, label=human.column(name),
+                      color=PALETTE[i % len(PALETTE)])
+        if len(table) * len(series) <= MAX_LABELLED_BARS:
+            _label_bars(ax, bars, values, horizontal=False, size=7)
         withheld = _withheld(table, name)
         _mark_suppressed(ax, offsets, withheld, horizontal=False)
         any_withheld |= bool(withheld.any())
         any_missing |= bool((~drawn & ~withheld).any())
-    ax.set_xticks(positions + width * (len(series) - 1) / 2, table[x].astype(str))
+    ax.set_xticks(positions + width * (len(series) - 1) / 2, _categories(table, x))
     ax.grid(False, axis="x")
     _integer_axis(ax.yaxis, *columns)
     _outside_legend(ax)
-    totals = ", ".join(f"{name} {v.sum():,.0f}" for name, v in zip(series, columns) if _is_count(v))
+    totals = ", ".join(f"{human.column(name)} {v.sum():,.0f}" for name, v in zip(series, columns) if _is_count(v))
     description = f"{len(table)} groups of {len(series)} bars" + (f"; totals: {totals}." if totals else ".")
     caption = _gap_note(caption, any_withheld, any_missing)
     return _finish(fig, ax, title, caption, finding, description)

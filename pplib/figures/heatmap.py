@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 
+from pplib import labels
 from pplib.figures import charts
 from pplib.measures.registers import FUNCTIONS, LEVELS
 
@@ -27,12 +28,12 @@ def resilience_heatmap(grid: pd.DataFrame, title: str, caption: str):
     for (row, col), value in pd.DataFrame(values).stack().items():
         ax.text(col, row, f"{int(value)}", ha="center", va="center", fontsize=10,
                 color="white" if value > top * 0.6 else "black")
-    ax.set_xticks(range(len(cells.columns)), [textwrap.fill(c, 12) for c in cells.columns], fontsize=8)
+    ax.set_xticks(range(len(cells.columns)), [textwrap.fill(str(labels.value("function", c)), 12) for c in cells.columns], fontsize=8)
     ax.axhline(len(LEVELS) - 0.5, color="#999999", linewidth=1, linestyle="--")  # not recorded set apart
     ax.axvline(len(FUNCTIONS) - 0.5, color="#999999", linewidth=1, linestyle="--")
-    ax.set_yticks(range(len(cells.index)), cells.index, fontsize=8)
-    ax.set_xlabel("function")
-    ax.set_ylabel("level")
+    ax.set_yticks(range(len(cells.index)), [labels.value("level", v) for v in cells.index], fontsize=8)
+    ax.set_xlabel("Function")
+    ax.set_ylabel("Level")
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)

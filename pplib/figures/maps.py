@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.colors import to_hex, to_rgb
 
 from pplib.figures.charts import PALETTE  # importing charts also selects the headless backend and the house style
+from pplib.labels import column as column_label
 from pplib.measures.areas import LEVEL_LAYER, district_table, force_district_codes, tile_layout, withheld
 from pplib.reference import boundaries
 from pplib.reference.forces import all_forces, england_and_wales, force_by_code
@@ -42,6 +43,11 @@ HIGHLIGHT = PALETTE[7]  # black outline for "this force"
 
 
 VALUE_LABELS = {"count": "Count", "rate_per_100k": "Rate per 100,000 population"}
+
+
+def _value_label(value: str) -> str:
+    """A legend's title: the map's own wording, else the column's label (pplib.labels)."""
+    return VALUE_LABELS.get(value) or column_label(value)
 
 
 @dataclass(frozen=True)
@@ -319,7 +325,7 @@ def choropleth(table: pd.DataFrame, layer, value: str, title: str, caption: str,
         statements.append(_outline_force(ax, table.attrs["force_code"]))  # areas cross force lines
     ax.legend(handles=_legend_handles(value_classes, shown["no_data"],
                                       _suppressed_label(table, suppressed_label) if shown["suppressed"] else None),
-              title=legend_title or VALUE_LABELS.get(value, value), loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              title=legend_title or _value_label(value), loc="upper left", bbox_to_anchor=(1.0, 1.0),
               frameon=False, fontsize=8, title_fontsize=8.5)
     ax.set_title(title, loc="left")
     _footer(fig, caption, statements, ax=ax)
@@ -356,7 +362,7 @@ def small_multiples(tables: pd.DataFrame, by: str, level: str, title: str, capti
         ax.set_axis_off()
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
     label = _suppressed_label(tables, suppressed_label) if flags["suppressed"] else None
-    fig.legend(handles=_legend_handles(shared, flags["no_data"], label), title=VALUE_LABELS.get(value, value),
+    fig.legend(handles=_legend_handles(shared, flags["no_data"], label), title=_value_label(value),
                loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, fontsize=8, title_fontsize=8.5)
     fig.tight_layout()
     statements = [attribution(level)]
@@ -428,7 +434,7 @@ def tile_grid(rates: pd.DataFrame, force_code: str, value: str = "rate_per_100k"
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.legend(handles=_legend_handles(value_classes, bool((index < 0).any()), None),
-              title=VALUE_LABELS.get(value, value), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+              title=_value_label(value), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
               fontsize=8, title_fontsize=8.5)
     ax.set_title(title or _rates_title(rates), loc="left")
     note = "" if boundaries.available(("pfa",)) else f" {missing_boundaries_note()}"

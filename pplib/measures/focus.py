@@ -144,6 +144,18 @@ def partner_items(data, exploitation_type: str) -> dict[str, pd.DataFrame]:
     return found
 
 
+ENTRY_NAMES = {"assets": "assets", "actions": "actions", "risks": "risks", "intelligence_gaps": "intelligence gaps"}
+
+
+def entries_sentence(table: pd.DataFrame, kind: str) -> str:
+    """Register entries by name in one sentence (Markdown): "**Partnership assets:** A (Org); B (Org)." The
+    names are the partnership's own text, escaped as data."""
+    names = table.iloc[:, 0].map(lambda v: "" if missing(v) else md(str(v)))
+    if kind == "assets" and "organisation" in table:
+        names = [f"{n} ({md(str(o))})" if not missing(o) else n for n, o in zip(names, table["organisation"])]
+    return f"**Partnership {ENTRY_NAMES.get(kind, kind)} that mention this type:** {'; '.join(names)}."
+
+
 class CaseStudyError(ValueError):
     """A case study that may not be read or published. The message names the file and line, never what it holds."""
 
@@ -293,27 +305,51 @@ def further_data(data, exploitation_type: str, threshold: float = 80.0, partner:
     return lines
 
 
+# County lines, everywhere in the report: crimes whose primary type is criminal exploitation and which are
+# flagged county lines (a crime of another primary type flagged county lines is not counted as one).
+COUNTY_LINES = {"primary_type": "criminal", "county_lines": True}
+COUNTY_LINES_DEFINITION = ("County lines crimes are recorded crimes with criminal exploitation as the primary type "
+                           "that are flagged as county lines.")
+
+
+def county_lines_crimes(data) -> pd.DataFrame:
+    """The county lines crimes (COUNTY_LINES), remembering the filter so their counts say what they count."""
+    crimes = data.crimes
+    chosen = crimes[(crimes["primary_type"] == "criminal") & crimes["county_lines"].fillna(False).astype(bool)].copy()
+    chosen.attrs = {**crimes.attrs, "within": {**crimes.attrs.get("within", {}), **COUNTY_LINES}}
+    return chosen
+
+
+def county_lines_sentence(data, number=plain) -> str | None:
+    """The county lines count and its share of criminal exploitation crimes: the one sentence every section
+    uses (None when no criminal exploitation crime carries the flag at all)."""
+    criminal = counts.of_type(data.crimes, "criminal")
+    if criminal.empty or not criminal["county_lines"].notna().any():
+        return None
+    flagged_n = len(county_lines_crimes(data))
+    flagged = number(flagged_n, "crimes", **COUNTY_LINES)
+    of_criminal = number(len(criminal), "crimes", primary_type="criminal")
+    among = (f"among {of_criminal}" if withheld(flagged) or withheld(of_criminal)
+             else f"{100 * flagged_n / len(criminal):.0f}% of the {of_criminal}")  # no share of a withheld count
+    return (f"{wording.counted(flagged, 'crime')} with criminal exploitation as the primary type "
+            f"{'was' if flagged == '1' else 'were'} flagged as county lines ({among} criminal exploitation crimes).")
+
+
 def county_lines(data, number=plain, partner: bool = False) -> dict:
-    """County lines within criminal exploitation: flagged crimes (of any type) by year, and their victims' ages.
+    """County lines (COUNTY_LINES: criminal exploitation crimes flagged county lines) by year, and their victims'
+    ages.
 
     Counts are written through `number` (the section's). Victims carry no county lines flag of their own (it
     is their crime's), so nothing can say what a count of them counts: the partner edition gives none
     (no sentence, and victims_by_age is None)."""
-    flag = data.crimes["county_lines"]
-    crimes = data.crimes[flag.fillna(False).astype(bool)]
+    crimes = county_lines_crimes(data)
+    flag = data.crimes.loc[data.crimes["primary_type"] == "criminal", "county_lines"]
     victims = data.victims[data.victims["crime_key"].isin(crimes["crime_key"])]
     by_year = describe(counts.crimes_by_year(data, crimes), "crimes", by={"year": "year"}, counts={"crimes": {}},
-                       within={"county_lines": True})
-    if crimes.empty:
-        lines = ["No crimes were flagged as county lines."]
-    else:
-        flagged = number(len(crimes), "crimes", county_lines=True)
-        criminal_n = int((data.crimes["primary_type"] == "criminal").sum())
-        criminal = number(criminal_n, "crimes", primary_type="criminal")
-        among = (f"among {criminal}" if withheld(flagged) or withheld(criminal) or not criminal_n
-                 else f"{100 * len(crimes) / criminal_n:.0f}% of the {criminal}")  # no share of a withheld count
-        lines = [f"{wording.counted(flagged, 'crime')} {'was' if flagged == '1' else 'were'} flagged as county lines "
-                 f"({among} criminal exploitation crimes)."]
+                       within=COUNTY_LINES)
+    sentence = county_lines_sentence(data, number)
+    lines = [sentence if sentence and len(crimes) else
+             "No crimes with criminal exploitation as the primary type were flagged as county lines."]
     if len(victims) and not partner:
         children = int((victims["age_group"] == "child").sum())
         lines.append(f"{children:,} of their {wording.counted(f'{len(victims):,}', 'victim')} "
@@ -321,7 +357,8 @@ def county_lines(data, number=plain, partner: bool = False) -> dict:
     flag_missing = int(flag.isna().sum())
     if flag_missing:
         lines.append(f"The county lines flag was blank for "
-                     f"{wording.counted(number(flag_missing, 'crimes', county_lines='unknown'), 'crime')}, "
+                     f"{wording.counted(number(flag_missing, 'crimes', primary_type='criminal', county_lines='unknown'), 'crime')} "
+                     "of criminal exploitation, "
                      "so these counts are a minimum.")
     by_age = None
     if not partner:

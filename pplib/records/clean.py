@@ -99,6 +99,22 @@ def _parse_date(value) -> pd.Timestamp:
 
 
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+_MONTH_FIRST = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+
+
+def month_first_as_iso(value):
+    """A month-first numeric date ('02/13/2023', '2/13/23 14:05') as ISO text ('2023-02-13'), for a source
+    configured `dayfirst: false`; any other value (ISO, an Excel date or serial, '13-Feb-2023', a value that
+    is no date) unchanged, for the usual reading and checks."""
+    match = _MONTH_FIRST.match(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    month, day, year = (int(g) for g in match.groups())
+    year += 2000 if len(match.group(3)) == 2 and year < 70 else 1900 if len(match.group(3)) == 2 else 0
+    try:
+        return pd.Timestamp(year=year, month=month, day=day).strftime("%Y-%m-%d")
+    except ValueError:  # 13/02/2023 read month first: no such date; the value is reported as it was written
+        return value
 
 
 class DateConventions(NamedTuple):
@@ -144,6 +160,36 @@ def sex(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "unknown"
     return _SEX.get(str(value).strip().lower(), "unknown")
+
+
+_DECISIONS = {"positive": "positive", "pos": "positive", "negative": "negative", "neg": "negative",
+              "pending": "pending", "awaiting": "pending", "awaiting decision": "pending"}
+
+
+def decision(value) -> str:
+    """A reasonable or conclusive grounds decision: positive, negative, pending, or unknown (none recorded)."""
+    if missing(value):
+        return "unknown"
+    return _DECISIONS.get(str(value).strip().lower(), "unknown")
+
+
+# First responder organisations grouped as the Home Office NRM statistics group them.
+RESPONDER_TYPES = ("police", "local authority", "government agency", "NGO or third sector", "other")
+_RESPONDER_WORDS = (
+    ("police", re.compile(r"police|constabulary|\bbtp\b|\brocu\b")),
+    ("government agency", re.compile(r"home office|ukvi|visas|immigration|border force|\bnca\b|national crime agency")),
+    ("local authority", re.compile(r"council|children'?s services|social care|social services|local authority|housing")),
+    ("NGO or third sector", re.compile(r"\bngo\b|salvation army|barnardo|migrant help|charity|medaille|kalayaan|"
+                                       r"bawso|\btara\b|unseen|trust")),
+)
+
+
+def responder_type(value) -> str:
+    """The kind of first responder organisation (police, local authority, ...), or unknown when none is recorded."""
+    if missing(value):
+        return "unknown"
+    text = str(value).strip().lower()
+    return next((kind for kind, pattern in _RESPONDER_WORDS if pattern.search(text)), "other")
 
 
 def flag(value) -> bool | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pplib.config import Locality
+from pplib.config import ConfigError, Locality
 from pplib.files import write_csv
 from pplib.records import clean, validate
 from pplib.records.clean import by_value, missing
@@ -221,6 +221,10 @@ def _referrals(loaded, locality, date_col, key, ledger, problems):
     frame["lad_code"] = clean.by_value(frame["lad_code"], clean.lad_code)
     if "age_group" in frame:
         frame["age_group"] = clean.by_value(frame["age_group"], lambda v: clean.age_group_text(v) or "unknown")
+    for column in ("rg_decision", "cg_decision"):
+        if column in frame:
+            frame[column] = clean.by_value(frame[column], clean.decision)
+    frame["responder_type"] = clean.by_value(frame["first_responder"], clean.responder_type)
     ledger.record(loaded, frame, "used", notes=notes)
     return _add_calendar(frame, date_col)
 
@@ -248,6 +252,9 @@ def completeness(loaded: dict[str, LoadedSource]) -> pd.DataFrame:
 
 
 def load_locality_data(locality: Locality) -> LocalityData:
+    if "crimes" not in locality.sources:
+        raise ConfigError(f"{locality.base_dir / 'locality.yaml'}: sources: no crimes source; every profile "
+                          "counts police recorded crimes: add `crimes:` under `sources:`")
     loaded = check_sources(locality)
     ledger, problems, personal = Ledger(), [], {}
     crimes, _ = _crimes(loaded["crimes"], locality, ledger, problems)
@@ -275,8 +282,8 @@ _DERIVED = {
     "crimes": ["primary_type", "secondary_types", "crime_key", "year", "quarter"],
     "victims": ["crime_key", "age_group", "age_band", "primary_type", "year"],
     "suspects": ["crime_key", "age_group", "age_band", "primary_type", "year"],
-    "nrm_referrals": ["primary_type", "secondary_types", "year", "quarter"],
-    "duty_to_notify": ["primary_type", "secondary_types", "year", "quarter"],
+    "nrm_referrals": ["primary_type", "secondary_types", "responder_type", "year", "quarter"],
+    "duty_to_notify": ["primary_type", "secondary_types", "responder_type", "year", "quarter"],
 }
 
 
@@ -325,18 +332,3 @@ def cached_locality_data(locality: Locality) -> LocalityData:
             _CACHE.pop(next(iter(_CACHE)))  # the oldest
         _CACHE[key] = load_locality_data(locality)
     return _CACHE[key]
-
-
-def check_lines(data: LocalityData, rows: int = 20) -> list[str]:
-    """What `pplib check` prints: rows used, merged and rejected per source, then the first `rows` rejected
-    rows with their reasons (which name file, row and column, never a value)."""
-    ledger = data.ledger
-    lines = [f"{data.locality.name}: loaded"]
-    for source, counts in ledger.groupby("source")["status"].value_counts().unstack(fill_value=0).iterrows():
-        lines.append(f"  {source}: " + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in ("used", "merged", "rejected")))
-    rejected = ledger[ledger["status"] == "rejected"]
-    lines += [f"  rejected: {r.reason}" if r.reason.startswith(r.file) else f"  rejected: {r.file} row {r.source_row}: "
-              f"{r.reason}" for r in rejected.head(rows).itertuples()]
-    if len(rejected) > rows:
-        lines.append(f"  ... and {len(rejected) - rows} more rejected rows (the internal edition's ledger.csv)")
-    return lines

@@ -110,8 +110,9 @@ def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None, Cs
             raise SourceError(f"{path}: is an Excel workbook saved with a {suffix} name, not CSV text; "
                               "name it .xlsx, or save it from Excel as CSV UTF-8")
         encoding = _encoding(path, data, source.encoding)
-        layout = _csv_layout(path, data, encoding)
-        return _csv_grid(data, encoding, layout), encoding, layout
+        delimiter = source.delimiter or ","
+        layout = _csv_layout(path, data, encoding, delimiter)
+        return _csv_grid(data, encoding, layout, delimiter), encoding, layout
     raise SourceError(f"{path}: unsupported file type '{suffix}'; expected .csv or .xlsx")
 
 
@@ -138,10 +139,10 @@ def _csv_text(data: bytes, encoding: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
 
 
-def _csv_layout(path: Path, data: bytes, encoding: str) -> CsvLayout:
+def _csv_layout(path: Path, data: bytes, encoding: str, delimiter: str = ",") -> CsvLayout:
     """Each record's field count and first line, read strictly: a quote that is never closed, or text
     after a closing quote, fails here with its line rather than silently joining or shifting rows."""
-    reader = csv.reader(_csv_text(data, encoding), strict=True)
+    reader = csv.reader(_csv_text(data, encoding), strict=True, delimiter=delimiter)
     layout, line = CsvLayout(array("l"), array("l"), array("l")), 1
     try:
         for row in reader:
@@ -165,16 +166,17 @@ def _quoting_message(path: Path, start: int, end: int, problem: str) -> str:
             "every quote inside a field must be doubled (\"\"), or the field not quoted")
 
 
-def _csv_grid(data: bytes, encoding: str, layout: CsvLayout | None = None) -> pd.DataFrame:
+def _csv_grid(data: bytes, encoding: str, layout: CsvLayout | None = None, delimiter: str = ",") -> pd.DataFrame:
     """Every record of a CSV as a row (blank ones too, so row numbers match Excel's), padded with "" to the
     widest: title rows above the header have fewer fields than the data. pandas' parser reads the cells
     from the bytes, sharing one string object between equal values (a million-row extract repeats its
     values endlessly)."""
-    layout = layout or _csv_layout(Path("(csv)"), data, encoding)
+    layout = layout or _csv_layout(Path("(csv)"), data, encoding, delimiter)
     width = max(layout.fields, default=0)
     if width == 0:
         return pd.DataFrame()
-    grid = pd.read_csv(_csv_text(data, encoding), header=None, names=range(width), dtype=object, na_filter=False,
+    grid = pd.read_csv(_csv_text(data, encoding), sep=delimiter, header=None, names=range(width), dtype=object,
+                       na_filter=False,
                        keep_default_na=False, skip_blank_lines=False, engine="c")
     return grid.fillna("")
 
@@ -299,7 +301,11 @@ def read_source(path: Path, kind: str, source: Source) -> LoadedSource:
     frame.insert(0, "source_row", body.index + 1)  # grid index 0 is Excel row 1
     if layout is not None:
         _check_line_breaks(path, kind, frame, source.columns, layout)
-    _check_date_conventions(path, kind, frame, source.columns, malformed)
+    _check_date_conventions(path, kind, frame, source.columns, malformed, source.dayfirst)
+    if not source.dayfirst:  # month-first text dates become ISO once, here: every later step reads them as written
+        for field_ in SCHEMAS[kind].fields:
+            if field_.kind == "date" and field_.name in source.columns:
+                frame[field_.name] = clean.by_value(frame[field_.name], clean.month_first_as_iso)
     log.info("%s: read %d rows from %s (header on row %d)", kind, len(frame), path.name, header + 1)
     return LoadedSource(kind, path, frame.reset_index(drop=True), len(frame), header + 1, encoding,
                         dict(source.columns), malformed)
@@ -322,25 +328,33 @@ def _check_line_breaks(path: Path, kind: str, frame: pd.DataFrame, columns: dict
 
 
 def _check_date_conventions(path: Path, kind: str, frame: pd.DataFrame, columns: dict[str, str],
-                            malformed: dict[int, str]) -> None:
-    """A date column is read day first; one holding a date that can only be month first (12/31/2021) would
-    have its other dates read in a convention its writer did not use. Refused, naming rows, not dates."""
+                            malformed: dict[int, str], dayfirst: bool = True) -> None:
+    """A date column is read day first (or month first, with `dayfirst: false`); one holding a date that can
+    only be in the other convention (12/31/2021 read day first) would have its other dates read in a
+    convention its writer did not use. Refused, naming rows, not dates."""
     rows = frame[~frame["source_row"].isin(malformed)]
     for field_ in SCHEMAS[kind].fields:
         if field_.kind != "date" or field_.name not in columns:
             continue
         clash = clean.date_conventions(rows[field_.name])
-        if clash.month_first is None:
+        wrong = clash.month_first if dayfirst else clash.day_first
+        if wrong is None:
             continue
-        month_row = int(rows["source_row"].iloc[clash.month_first])
-        where = f"{path}: column '{columns[field_.name]}' ({field_.name}): row {month_row} holds a month-first date " \
-                "(its second number is over 12)"
-        if clash.day_first is not None:
-            day_row = int(rows["source_row"].iloc[clash.day_first])
-            where += f" and row {day_row} a day-first one (its first number is over 12): the column mixes both"
+        other = "month" if dayfirst else "day"
+        wrong_row = int(rows["source_row"].iloc[wrong])
+        where = f"{path}: column '{columns[field_.name]}' ({field_.name}): row {wrong_row} holds a {other}-first " \
+                f"date (its {'second' if dayfirst else 'first'} number is over 12)"
+        right = clash.day_first if dayfirst else clash.month_first
+        if right is not None:
+            right_row = int(rows["source_row"].iloc[right])
+            where += (f" and row {right_row} a {'day' if dayfirst else 'month'}-first one (its "
+                      f"{'first' if dayfirst else 'second'} number is over 12): the column mixes both")
         else:
-            where += "; dates are read day first (DD/MM/YYYY), so its other dates would be misread"
-        raise SourceError(f"{where}; expected every date day first (DD/MM/YYYY), ISO (YYYY-MM-DD) or an "
+            setting = "`dayfirst: false`" if dayfirst else "`dayfirst: true` (or remove `dayfirst`)"
+            where += (f"; dates are read {'day' if dayfirst else 'month'} first, so its other dates would be "
+                      f"misread: if the whole file writes dates {other} first, set {setting} for this source")
+        order = "day first (DD/MM/YYYY)" if dayfirst else "month first (MM/DD/YYYY)"
+        raise SourceError(f"{where}; expected every date {order}, ISO (YYYY-MM-DD) or an "
                           "Excel date: re-export the column in one convention")
 
 

@@ -79,8 +79,14 @@ def _build_forces(geo: Path) -> pd.DataFrame:
 
 
 def _latest_official(path: Path) -> pd.DataFrame:
+    """The latest official figure of each period and measure; where two official statements on one date
+    disagree (CONFLICT), both, with any copy of the publication giving one of them, so that one is chosen by a
+    stated rule (pplib.measures.national.choose) rather than neither shown."""
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return table[table["latest_official"] == "Y"].drop(columns="latest_official")
+    key = table["period"] + "|" + table["measure"] + "|" + table.get("police_force", "")
+    conflicted = set(key[table["latest_official"] == "CONFLICT"])
+    kept = (table["latest_official"] == "Y") | key.isin(conflicted)
+    return table[kept].drop(columns="latest_official")
 
 
 def import_reference(shared: Path, out_dir: Path = REFERENCE_DIR) -> list[Path]:
@@ -151,6 +157,9 @@ def _other_force_districts(geo: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return districts, population[["lad_code", "lad_name", "population"]]
 
 
+NATIONAL_EXTRACTS = "nrm_national_extracts.csv"  # never written by import_reference
+
+
 @lru_cache(maxsize=None)
 def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(REFERENCE_DIR / name, dtype=str, keep_default_na=False)
@@ -164,7 +173,9 @@ def national_figures() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def _national_figures() -> pd.DataFrame:
     """Worked out once per process: every section of every locality asks for it, many times."""
-    table = _read("nrm_national.csv").copy()
+    # nrm_national.csv is made by import_reference from the shared reference folder; the extracts are the
+    # project's own readings of official data tables that folder does not hold (each row names its source).
+    table = pd.concat([_read("nrm_national.csv"), _read(NATIONAL_EXTRACTS)], ignore_index=True)
     table["value"] = pd.to_numeric(table["value"], errors="coerce")
     table["percent"] = pd.to_numeric(table["percent"], errors="coerce")
     # The same figure can be published on one date by two pages; keep one copy of it.

@@ -1,5 +1,5 @@
-"""What the report says about itself: handling guidance, what disclosure control did, the tables written
-so far, and provenance (input files and their hashes, package versions, parameters and the run id).
+"""What the report says about itself: handling guidance, what disclosure control did, a list of the tables
+written so far, and provenance (input files and their hashes, package versions, parameters and the run id).
 """
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 import importlib.metadata
 import json
 import platform
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -41,23 +42,51 @@ def handling_guidance(locality, partner: bool, rule_text: str) -> list[str]:
             "Record-level rows, names, dates of birth, crime references and free-text notes are never shown."]
 
 
-def earlier_tables(output_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]]:
-    """(name, caption, table) of every table the locality's sections have written so far, in the order
-    written, the appendix's own excepted. Read as text, so they are shown (and rewritten) exactly as saved
-    (less the quote that kept a cell from being read as a formula, pplib.text.csv_cell)."""
-    tables = Path(output_dir) / "tables"
-    index = tables / "captions.csv"
+TABLE_LIST_COLUMNS = ("table", "what it holds", "section", "csv file", "sheet")
+
+
+def table_list(output_dir: str | Path) -> pd.DataFrame:
+    """One row per table the locality's sections have written so far (the appendix's own excepted), in the
+    order written: its title, what it holds (its caption), the section that wrote it, its CSV file in
+    tables/ and its sheet in tables.xlsx. Each table is shown once, where its section puts it (a short one
+    as a sentence or its chart); this list says where the numbers are."""
+    from pplib.build.workbook import sheet_names  # the workbook's own naming, so the two always agree
+    index = Path(output_dir) / "tables" / "captions.csv"
     if not index.exists():
-        return []
+        return pd.DataFrame(columns=list(TABLE_LIST_COLUMNS))
     captions = pd.read_csv(index, dtype=str, keep_default_na=False)
-    found = []
-    for row in captions.itertuples():
-        path = tables / row.file
-        if row.table.startswith(APPENDIX_PREFIX) or not path.exists():
-            continue
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        found.append((row.table, row.caption, table.rename(columns=from_csv_cell).map(from_csv_cell)))
-    return found
+    if "section" not in captions:
+        captions["section"] = ""
+    captions["sheet"] = sheet_names(list(captions["table"]))
+    captions = captions[~captions["table"].str.startswith(APPENDIX_PREFIX)]
+    listed = pd.DataFrame({"table": captions["table"], "what it holds": captions["caption"].map(_holds),
+                           "section": captions["section"].map(_section_number), "csv file": captions["file"],
+                           "sheet": captions["sheet"]}, columns=list(TABLE_LIST_COLUMNS))
+    return listed.map(from_csv_cell).reset_index(drop=True)
+
+
+def table_list_markdown(listed: pd.DataFrame) -> str:
+    """The list of tables for the page: one paragraph per section naming its tables in order. What each holds,
+    its sheet and its CSV file are in the list's own sheet and the workbook's Contents sheet (a line per table
+    with its caption would print over pages)."""
+    lines = []
+    for number, tables in listed.groupby("section", sort=False):
+        names = "; ".join(md(name) for name in tables["table"])
+        lines.append(f"**{'Section ' + md(number) if number else 'Other'}** ({len(tables)}): {names}.")
+    return "\n\n".join(lines)
+
+
+def _holds(caption: str) -> str:
+    """What a table holds, from its caption: the caption less its source and the [c] note (the workbook's
+    Contents sheet and each sheet keep the whole caption)."""
+    text = re.split(r"\s(?:Sources?:|\[c\]:)", str(caption), maxsplit=1)[0].strip()
+    return text or str(caption)
+
+
+def _section_number(title: str) -> str:
+    """'5.2' of '5.2 Local picture', '1' of '1. Executive summary'; the title when it has no number."""
+    match = re.match(r"(\d+(?:\.\d+)*)\.?\s", str(title))
+    return match.group(1) if match else str(title)
 
 
 MEASURE_LABELS = {"crimes": "crimes", "victims": "victims", "suspects": "suspects", "referrals": "NRM referrals",

@@ -7,18 +7,22 @@ is the slow part, so it is cached; a change of control only re-counts.
 """
 from __future__ import annotations
 
+import base64
+import html
 import logging
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 
-from pplib import paths
+from pplib import labels, paths
 from pplib.config import load_locality
 from pplib.figures import charts, maps
 from pplib.measures import areas, counts
 from pplib.records.dataset import LocalityData, cached_locality_data
 from pplib.reference import boundaries
+from pplib.report.section import html_table
+from pplib.text import csv_safe
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ BREAKDOWNS = {
     "area (crimes by district)": ("crimes", "area"),
     "quarter (crimes)": ("crimes", "quarter"),
 }
+# Breakdowns with an order of their own (ages, time): their bars keep it; the others are sorted by count.
+ORDERED = ("age_group", "age_band", "quarter")
 
 
 def sample_localities() -> dict[str, Path]:
@@ -69,11 +75,33 @@ def breakdown_table(data: LocalityData, breakdown: str, quarters: tuple[str, str
     records = select(data, kind, quarters, exploitation_type)
     if column == "area":
         table, _ = areas.area_counts(records, "lad", data.locality.force_code)
-        return table[["area_code", "area_name", "count", "rate_per_100k"]]
+        return _by_count(table[["area_code", "area_name", "count", "rate_per_100k"]], "count")
     if column == "quarter":
         table = counts.crimes_by_quarter(data, records)
         return table[table["quarter"].between(*quarters)].reset_index(drop=True)
-    return counts.profile(records, column)
+    table = counts.profile(records, column)
+    return table if column in ORDERED else _by_count(table, "people")
+
+
+def _by_count(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Largest first (ties in the order they came), so the chart reads as a ranking."""
+    return table.sort_values(value, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def filters(locality: str, quarters: tuple[str, str], exploitation_type: str) -> str:
+    """The active selection in words, for titles: 'Dyfed-Powys, labour exploitation, 2022-Q1 to 2022-Q4'."""
+    kind = "all exploitation types" if exploitation_type == ALL_TYPES else labels.value("primary_type", exploitation_type).lower()
+    period = quarters[0] if quarters[0] == quarters[1] else f"{quarters[0]} to {quarters[1]}"
+    return f"{locality}, {kind}, {period}"
+
+
+def csv_link(table: pd.DataFrame, name: str) -> str:
+    """A link that saves the table on show as CSV (written like the report's tables/*.csv: canonical names,
+    text a spreadsheet cannot run as a formula)."""
+    data = base64.b64encode(csv_safe(table).to_csv(index=False, lineterminator="\n").encode("utf-8")).decode("ascii")
+    file = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.lower()).strip("_") + ".csv"
+    return (f'<a download="{html.escape(file, quote=True)}" href="data:text/csv;base64,{data}">'
+            f"Download this table (CSV)</a>")
 
 
 class Explorer:
@@ -127,15 +155,16 @@ class Explorer:
         quarters = tuple(self.period.value)
         self.table = breakdown_table(data, self.breakdown.value, quarters, self.exploitation_type.value)
         kind, column = BREAKDOWNS[self.breakdown.value]
-        label = self.exploitation_type.value
-        title = f"{data.locality.name}: {kind} by {self.breakdown.value.split(' (')[0]}, {label}"
+        selection = filters(data.locality.name, quarters, self.exploitation_type.value)
+        title = f"{kind.capitalize()} by {self.breakdown.value.split(' (')[0]}: {selection}"
         caption = f"Count of {kind}, {quarters[0]} to {quarters[1]}. Source: {data.locality.name} police records."
         value = "count" if column == "area" else ("crimes" if column == "quarter" else "people")
         category = "area_name" if column == "area" else ("quarter" if column == "quarter" else column)
         self.status.value = f"<b>{int(self.table[value].sum()):,}</b> {kind} selected"
         has_counts = len(self.table) and self.table[value].sum()
         self.chart_out.value = charts.png(charts.bar(self.table, category, value, title, caption)) if has_counts else b""
-        self.table_out.value = self.table.to_html(index=False, na_rep="", border=0)
+        # The report's own table: its labels and number formats, and the same table to take away as CSV.
+        self.table_out.value = html_table(self.table, title, caption) + csv_link(self.table, title)
         self.map_out.value = charts.png(self._map()) if boundaries.available(("lad",)) else b""
         self.note.value = "" if has_counts else "<p>Nothing to draw for this selection.</p>"
         if not boundaries.available(("lad",)):
@@ -145,7 +174,8 @@ class Explorer:
         """Crimes of the selection by district (boundaries installed)."""
         crimes = select(self.data, "crimes", tuple(self.period.value), self.exploitation_type.value)
         table, _ = areas.area_counts(crimes, "lad", self.data.locality.force_code)
-        return maps.choropleth(table, "lad", "count", "Recorded crimes by district",
+        selection = filters(self.data.locality.name, tuple(self.period.value), self.exploitation_type.value)
+        return maps.choropleth(table, "lad", "count", f"Recorded crimes by district: {selection}",
                                f"Count of crimes, {self.period.value[0]} to {self.period.value[1]}.")
 
     def widget(self) -> widgets.Widget:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, display
 
-from pplib import files
+from pplib import files, labels
 from pplib.config import Locality, load_locality
 from pplib.disclosure import cells
 from pplib.disclosure import tables as cell_tables
@@ -110,26 +110,58 @@ class Section:
         files.write_json(self.output_dir / "disclosure" / "metadata.json", metadata, indent=1)
         _write_log(self.output_dir / "disclosure_log.csv", self.ledger.log_rows())
 
-    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False) -> None:
+    def table(self, name: str, frame: pd.DataFrame, caption: str, public: bool = False,
+              brief: bool | None = None, page=None, on_page: bool = True) -> None:
         """Show a table with its caption and save it as tables/<name>.csv.
 
         Tables of counts from local records pass through disclosure control; `public=True` marks
-        published figures (national statistics), which are shown as published.
+        published figures (national statistics), which are shown as published. A breakdown of
+        `BRIEF_ROWS` rows or fewer is written on the page as one sentence instead (`brief_sentence`; still
+        saved and declared as a table); `brief=False` keeps it a table, `brief=True` makes any short table
+        of numbers a sentence. `page`: a function writing the shown table as Markdown for the page (a long
+        list, say), the table itself saved as usual. `on_page=False`: saved (the workbook, the CSVs and the
+        appendix's list hold it) but not printed, for a long table a chart on the page already shows.
         """
-        self._emit(name, self._shown(name, frame, public), caption, public)
+        shown = self._shown(name, frame, public)
+        if not on_page:
+            self._save(name, shown, caption, public)
+            return
+        sentence = page(shown) if page is not None else brief_sentence(name, shown, brief)
+        if sentence is None:
+            self._emit(name, shown, caption, public)
+            return
+        self._save(name, shown, caption, public)
+        self.statement(sentence)
 
     def show(self, name: str, frame: pd.DataFrame, caption: str, chart=None, empty: str = "",
-             public: bool = False) -> pd.DataFrame | None:
+             public: bool = False, brief: bool | None = None, with_table: bool = False) -> pd.DataFrame | None:
         """A table and, when there is something to draw, its chart (drawn from the protected table);
-        a plain statement when there is nothing."""
+        a plain statement when there is nothing.
+
+        On the page, a chart stands for its table (as in a Home Office bulletin: the figures are in the
+        tables that go with it): the table is saved as tables/<name>.csv, a sheet of tables.xlsx and an entry
+        of the appendix's list, and declared to the audit, but not printed, unless `with_table=True` (for
+        a table that holds more than its chart shows). A breakdown of `BRIEF_ROWS` rows or fewer is one
+        sentence written from the protected table instead, chart or not (`brief_sentence`: its numbers exact,
+        in a line); `brief=False` keeps it a table (and its chart)."""
         numbers = frame.select_dtypes("number")
         if frame.empty or (not numbers.empty and not numbers.fillna(0).to_numpy(dtype=float).any()):
             self.statement(empty or f"There is nothing to show for {name.lower()} in this period.")
             return
         shown = self._shown(name, frame, public)
+        sentence = brief_sentence(name, shown, brief)  # a breakdown of BRIEF_ROWS or fewer: exact and short
+        if sentence is not None:
+            self._save(name, shown, caption, public)
+            self.statement(sentence)
+            return shown
+        figure = chart(shown) if chart is not None else None
+        if figure is not None and not with_table:
+            self._save(name, shown, caption, public)
+            self.chart(figure)
+            return shown
         self._emit(name, shown, caption, public)
         if chart is not None:
-            self.chart(chart(shown), empty=charts.nothing_drawn(shown))
+            self.chart(figure, empty=charts.nothing_drawn(shown))
         return shown
 
     def _shown(self, name: str, frame: pd.DataFrame, public: bool) -> pd.DataFrame:
@@ -147,6 +179,12 @@ class Section:
         return shown
 
     def _emit(self, name: str, frame: pd.DataFrame, caption: str, public: bool) -> None:
+        shown = self._save(name, frame, caption, public)
+        display(HTML(html_table(shown, name, caption)))
+
+    def _save(self, name: str, frame: pd.DataFrame, caption: str, public: bool) -> pd.DataFrame:
+        """The table as tables/<name>.csv, its caption in tables/captions.csv and (partner edition) its
+        cells declared to the audit; the rendered table (withheld cells as [c])."""
         tables = self.output_dir / "tables"
         tables.mkdir(parents=True, exist_ok=True)
         file_name = f"{slugify(name)}.csv"
@@ -155,13 +193,8 @@ class Section:
         files.write_csv(tables / file_name, shown)
         if self.partner:
             self._declare(f"tables/{file_name}", name, public)
-        _record_caption(tables, file_name, name, caption, public)
-        table = _whole_numbers(shown).to_html(index=False, na_rep="", classes="pp-table", border=0,
-                                              float_format=lambda v: f"{v:,.1f}")
-        # The caption inside the table (<caption>): read with it by assistive technology, printed with it.
-        opening, _, rest = table.partition(">")
-        display(HTML(f"{opening}><caption class='pp-caption'><strong>Table: {html.escape(name)}.</strong> "
-                     f"{html.escape(caption)}</caption>{rest}"))
+        _record_caption(tables, file_name, name, caption, public, self.title)
+        return shown
 
     def _declare(self, file: str, name: str, public: bool) -> None:
         """The table's entry in the audit's metadata: its cells when they are local counts."""
@@ -181,8 +214,9 @@ class Section:
             self.statement(empty)
             return
         alt = charts.alt_text(figure)
+        shape = _print_shape(figure)  # how tall it may print (pplib/build/templates/profile/profile.css)
         encoded = base64.b64encode(charts.png(figure)).decode("ascii")
-        display(HTML(f'<img alt="{html.escape(alt, quote=True)}" class="pp-chart" '
+        display(HTML(f'<img alt="{html.escape(alt, quote=True)}" class="pp-chart{shape}" '
                      f'src="data:image/png;base64,{encoded}"/>'))
 
     # Sentences are the library's Markdown: user text in them is escaped where it is put in (pplib.text.md);
@@ -238,14 +272,110 @@ class Section:
         display(HTML(f"<p class='pp-marking'>{html.escape(self.locality.handling_marking)}</p>"))
 
 
-def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Counts held as floats (because of gaps) shown as whole numbers: 5,135 not 5,135.0."""
-    shown = frame.copy()
-    for column in shown.select_dtypes("float").columns:
-        values = shown[column].dropna()
-        if len(values) and (values == values.round()).all():
-            shown[column] = shown[column].astype("Int64")
-    return shown
+def html_table(frame: pd.DataFrame, name: str, caption: str) -> str:
+    """The table as a reader sees it (pplib.labels): labelled headers, no internal flag columns, readable
+    categories, numbers with thousands separators and one decimal place, numbers right-aligned (pp-num) and
+    text left (pp-text); the caption inside the table (<caption>), read with it by assistive technology and
+    printed with it. The CSV keeps the canonical names and the values as they are."""
+    shown = labels.shown_columns(frame)
+    kind = {c: "pp-num" if labels.is_numeric(frame[c].tolist()) else "pp-text" for c in shown}
+    decimal = {c: labels.has_fractions(frame[c].tolist()) for c in shown}  # a column's numbers alike: 35.0, 34.2
+    head = "".join(f'<th class="{kind[c]}" scope="col">{html.escape(labels.column(c))}</th>' for c in shown)
+    rows = []
+    for values in frame[shown].itertuples(index=False, name=None):
+        cells = "".join(f'<td class="{kind[c]}">{html.escape(labels.number(c, _item(v), decimal[c]))}</td>'
+                        for c, v in zip(shown, values))
+        rows.append(f"<tr>{cells}</tr>")
+    return (f'<table class="dataframe pp-table"><caption class="pp-caption"><strong>Table: '
+            f'{html.escape(name)}.</strong> {html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _item(value):
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+
+
+def _print_shape(figure) -> str:
+    """The chart's print class: a map or other near-square figure may print taller than a chart, and a
+    long one (every force, ranked) at its full height; a chart is kept short."""
+    width, height = figure.get_size_inches()
+    return "" if height < 0.75 * width else " pp-figure-square" if height <= width else " pp-figure-long"
+
+
+BRIEF_ROWS = 4  # a breakdown of this many rows or fewer is a sentence or a labelled chart on the page, not a table
+_SHARE = re.compile(r"percent|share|%", re.I)
+
+
+def brief_sentence(name: str, frame: pd.DataFrame, brief: bool | None = None) -> str | None:
+    """A short breakdown as one sentence (Markdown), written from the table as shown: protected, withheld
+    cells as [c]. "**Victims by sex:** female 12 (40%), male 18 (60%), unknown [c]."
+
+    None when the table is not one: more than BRIEF_ROWS rows, `brief=False`, or (unless `brief=True`) not a
+    breakdown. A breakdown is a first column naming each row and then at most one count column and at most
+    one percent column, or a single row of numbers. Rows of text (register entries, risks, gaps, provenance)
+    and tables of several counts (a cross-tabulation, rates with their population) are never one;
+    `brief=True` also writes a short table of several numbers, row by row."""
+    if brief is False or not 0 < len(frame) <= BRIEF_ROWS:
+        return None
+    rendered = render(frame)
+    columns = labels.shown_columns(rendered)
+    numeric = [c for c in columns if (pd.api.types.is_numeric_dtype(frame[c]) and not
+                                      pd.api.types.is_bool_dtype(frame[c])) or labels.is_numeric(rendered[c].tolist())]
+    title = f"**{md(name.replace(': ', ', '))}:**"
+    if len(frame) == 1 and len(numeric) == len(columns):  # one row of numbers: each with its name
+        row = rendered.iloc[0]
+        return f"{title} {', '.join(_brief_value(c, row[c], named=True) for c in columns)}."
+    label, values = columns[0], columns[1:]
+    if not values or any(c not in numeric for c in values):
+        return None
+    shares = [c for c in values if _SHARE.search(str(c))]
+    amounts = [c for c in values if c not in shares]
+    if len(amounts) <= 1 and len(shares) <= 1:
+        parts = []
+        for _, row in rendered.iterrows():
+            text = f"{_brief_label(label, row[label])} " + " ".join(_brief_value(c, row[c]) for c in amounts)
+            share = _brief_share(row[shares[0]]) if shares else ""
+            share = "" if amounts and md(MARKER) in (share, text.strip().rsplit(" ", 1)[-1]) else share
+            parts.append(f"{text.strip()} ({share})" if share and amounts else f"{text.strip()} {share}".strip())
+        return f"{title} {', '.join(parts)}."
+    if not brief:
+        return None
+    rows = [f"{_brief_label(label, row[label])}: {', '.join(_brief_value(c, row[c], named=True) for c in values)}"
+            for _, row in rendered.iterrows()]
+    return f"{title} {'; '.join(rows)}."
+
+
+def _brief_label(column, item) -> str:
+    """A row's category in a sentence: as tables label it, in lower case where the data has it so."""
+    text = str(labels.value(column, item)) if not labels.blank(item) else "not recorded"
+    if str(item)[:1].islower():
+        text = text[:1].lower() + text[1:]
+    return md(text)
+
+
+def _brief_value(column, item, named: bool = False) -> str:
+    """A count ("1,234", "[c]") or, for a percent column, a share ("37%"); with its column's name if `named`."""
+    if _SHARE.search(str(column)):
+        shown = _brief_share(item) or "not given"
+    else:
+        shown = md(labels.number(column, item)) if not labels.blank(item) else "not known"
+    if not named:
+        return shown
+    words = labels.column(column)
+    words = words[:1].lower() + words[1:] if words[1:2].islower() else words
+    return f"{md(words)} {shown}"
+
+
+def _brief_share(item) -> str:
+    """A percent as a sentence gives it: whole ("37%"), "<1%" for a small one, [c] withheld, "" if none."""
+    if labels.blank(item):
+        return ""
+    if item == MARKER:
+        return md(MARKER)
+    figure = labels.as_number(item)
+    if figure is None:
+        return md(str(item))
+    return "<1%" if 0 < figure < 0.5 else f"{figure:.0f}%"
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
@@ -253,8 +383,10 @@ def _write_log(path: Path, rows: list[dict]) -> None:
     files.write_csv(path, pd.DataFrame(rows, columns=["table", "cell", "measure", "conditions", "action", "reason"]))
 
 
-def _record_caption(tables: Path, file_name: str, name: str, caption: str, public: bool) -> None:
-    """tables/captions.csv: each table's title, caption and whether it holds published figures only."""
+def _record_caption(tables: Path, file_name: str, name: str, caption: str, public: bool,
+                    section: str = "") -> None:
+    """tables/captions.csv: each table's title, caption, whether it holds published figures only, and the
+    section that wrote it."""
     index = tables / "captions.csv"
     rows = []
     if index.exists():
@@ -264,18 +396,29 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str, publi
     # A table shown again (the appendix) keeps what it was: local counts stay marked as local.
     published = public and all(r["published"] == "yes" for r in earlier)
     rows = [r for r in rows if r["file"] != file_name]
-    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no"})
-    files.write_csv(index, pd.DataFrame(rows, columns=["file", "table", "caption", "published"], dtype=object))
+    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no",
+                 "section": section})
+    files.write_csv(index, pd.DataFrame(rows, columns=["file", "table", "caption", "published", "section"],
+                                        dtype=object).fillna(""))
 
 
 def _log_to_file(output_dir: Path, locality: Path) -> None:
     """Log to output_dir/pplib.log (an audit trail, e.g. of personal-field access), not into the report; a
     line at a time, with no machine path or PPLIB_* setting in it (pplib.files.Redactor)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=output_dir / "pplib.log", level=logging.INFO, force=True, encoding="utf-8")
+    # The package's own logger ("pplib", parent of every module's __name__ logger), never the root logger:
+    # that belongs to whoever runs the notebook. Not propagated, so no line reaches the page as stderr.
+    logger = logging.getLogger("pplib")
+    for old in [h for h in logger.handlers if getattr(h, "pplib_section_log", False)]:
+        logger.removeHandler(old)
+        old.close()
+    handler = logging.FileHandler(output_dir / "pplib.log", encoding="utf-8")
+    handler.pplib_section_log = True
     redactor = files.Redactor({"<output folder>": output_dir, "<locality>": locality})
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(files.RedactingFormatter(redactor, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(files.RedactingFormatter(redactor, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def open_section(title: str, locality: str | Path, output_dir: str | Path, edition: str = "internal") -> Section:
