@@ -299,7 +299,8 @@ def report_figures(results: list, pdf_forces: int) -> list[dict]:
     figures = []
     for i, r in enumerate(r for r in results if r.status != "failed" and r.report):
         folder = Path(r.report).parent
-        if i < pdf_forces and not (folder / "report.pdf").is_file():
+        pdf, page = folder / "report.pdf", folder / "report.html"
+        if i < pdf_forces and (not pdf.is_file() or pdf.stat().st_mtime < page.stat().st_mtime):
             try:
                 print_report_pdf(folder)
             except Exception as error:  # noqa: BLE001 - no browser here: the figures without the PDF's
