@@ -1,6 +1,7 @@
 """Small hand-made localities for unit tests: a few rows each, columns named canonically."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -61,3 +62,23 @@ def browser_or_skip() -> Path:
         return find_browser()
     except BrowserMissing as exc:
         pytest.skip(f"no browser: {exc}")
+
+
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (a free port) in a thread, for `with`: the tests' stand-in for a remote host."""
+
+    def __init__(self, handler):
+        from http.server import ThreadingHTTPServer
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)

@@ -9,12 +9,12 @@ import argparse
 import functools
 import shutil
 import subprocess
-import threading
 from collections import Counter
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from factories import LoopbackServer
 
 from pplib.reference import boundaries
 from pplib.reference.boundaries import MANIFEST, BoundariesMissing, BoundaryChecksumError
@@ -40,7 +40,7 @@ def no_boundaries(tmp_path, monkeypatch):
     return tmp_path
 
 
-class _Server:
+class _Server(LoopbackServer):
     def __init__(self, folder: Path):
         self.requests: Counter[str] = Counter()
         requests = self.requests
@@ -53,18 +53,7 @@ class _Server:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        super().__init__(functools.partial(Handler, directory=str(folder)))
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import argparse
 import copy
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from factories import LoopbackServer
 
 from pplib.reference import boundaries
 from pplib.reference.boundaries import BoundaryChecksumError, BoundaryServiceError
@@ -25,7 +25,7 @@ PFA = boundaries.ons_service("pfa")
 LAD = boundaries.ons_service("lad")
 
 
-class FakeOns:
+class FakeOns(LoopbackServer):
     """ArcGIS Online's answers for the ONS layers, with a log of every query asked."""
 
     def __init__(self, geo: Path, max_record_count: int = 100, services: dict[str, str] | None = None):
@@ -52,20 +52,9 @@ class FakeOns:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
         self.services_url = f"{self.url}/ESMARspQHYMw9BZ9/arcgis/rest/services"
         self.portal_url = f"{self.url}/sharing/rest"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
     def kwargs(self, **more) -> dict:
         return {"services_url": self.services_url, "portal_url": self.portal_url, **more}
@@ -352,15 +341,8 @@ def test_a_failing_service_is_asked_again_then_named(no_boundaries):
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/services"
+    with LoopbackServer(Handler) as server:
+        url = f"{server.url}/services"
         with pytest.raises(BoundaryServiceError, match="answered HTTP 503"):
             boundaries.download_boundaries(None, no_boundaries / "b", services_url=url, portal_url=url)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
     assert len(asked) == boundaries.RETRIES + 1

@@ -76,6 +76,13 @@ def decisions(frame: pd.DataFrame) -> pd.DataFrame:
                     within=frame.attrs.get("within"))
 
 
+def _most_common_type(records: pd.DataFrame) -> tuple[str, int] | None:
+    """The most common primary type recorded (not unknown, not other) and its count; None when there is none."""
+    known = records["primary_type"][~records["primary_type"].isin(["unknown", "other or not recorded"])]
+    counts = known.value_counts()
+    return (counts.index[0], int(counts.iloc[0])) if len(counts) else None
+
+
 def bullets(data, number=plain) -> list[str]:
     """What the referrals and reports show: the most common type, the share of children, the first responder
     mix, and the decisions. Counts through `number`; no share of a withheld count."""
@@ -83,9 +90,8 @@ def bullets(data, number=plain) -> list[str]:
     lines = []
     if len(nrm):
         total = number(len(nrm), "referrals")
-        known = nrm["primary_type"][~nrm["primary_type"].isin(["unknown", "other or not recorded"])].value_counts()
-        if len(known):
-            top, n = known.index[0], int(known.iloc[0])
+        if found := _most_common_type(nrm):
+            top, n = found
             text = number(n, "referrals", primary_type=top)
             lines.append(f"{type_label(top).capitalize()} was the most common primary type of NRM referral "
                          f"({counted(text, 'referral')}{share(text, total, n, len(nrm))}).")
@@ -109,9 +115,8 @@ def bullets(data, number=plain) -> list[str]:
                      "reasonable grounds decision.")
     if len(dtn):
         reports = number(len(dtn), "dtn_reports")
-        known = dtn["primary_type"][~dtn["primary_type"].isin(["unknown", "other or not recorded"])].value_counts()
-        if len(known):
-            top, n = known.index[0], int(known.iloc[0])
+        if found := _most_common_type(dtn):
+            top, n = found
             text = number(n, "dtn_reports", primary_type=top)
             lines.append(f"Of the {reports} Duty to Notify reports (adults who did not enter the NRM), "
                          f"{type_label(top)} was the most common type ({text}{share(text, reports, n, len(dtn))}).")
