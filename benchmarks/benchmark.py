@@ -48,7 +48,7 @@ from pplib.config import load_locality
 from pplib.measures import counts
 from pplib.records.dataset import load_locality_data
 from pplib.reference.forces import all_forces
-from pplib.registry import SECTIONS
+from pplib.registry import SECTION_SETTING, SECTIONS
 from sample.generate import generate_locality
 
 # --- which forces (pure; tested in tests/test_benchmark.py) ---------------------------------------------------
@@ -221,16 +221,28 @@ def _floor_force(folder: Path, out: Path) -> None:
 
 
 def _floor_cells(folder: Path, out: Path) -> None:
+    """Each notebook's code cells run in an IPython shell in this process, as the kernel runs them (the same
+    hooks after each cell), with no kernel, no messages and no export."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
     for section in SECTIONS:
         if section not in _CELLS:
             notebook = nbformat.read(section_notebook(section), as_version=4)
             _CELLS[section] = [c.source for c in notebook.cells if c.cell_type == "code"]
         cells = _CELLS[section]
-        namespace = {}
-        exec(cells[0], namespace)  # the defaults, then the parameters as the build sets them
-        namespace.update(locality=str(folder), output_dir=str(out / folder.name), edition="partner")
+        os.environ[SECTION_SETTING] = section  # as the build tells its kernel
+        for name in [n for n in shell.user_ns if n not in shell.user_ns_hidden and not n.startswith("__")]:
+            del shell.user_ns[name]  # as the kept kernel empties its namespace (pplib.build.kernel.fresh_start)
+        _run_cell(shell, cells[0])  # the defaults, then the parameters as the build sets them
+        shell.user_ns.update(locality=str(folder), output_dir=str(out / folder.name), edition="partner")
         for source in cells[1:]:
-            exec(source.replace("explorer.widget()", ""), namespace)
+            _run_cell(shell, source.replace("explorer.widget()", ""))
+
+
+def _run_cell(shell, source: str) -> None:
+    result = shell.run_cell(source, store_history=False, silent=False)
+    result.raise_error()
 
 
 def floor(folders: list[Path], out: Path, jobs: int) -> float:

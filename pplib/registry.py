@@ -8,3 +8,12 @@ SECTIONS = ("executive_summary", "introduction", "partnership_progress", "partne
 
 
 EDITIONS = ("partner", "internal")
+
+
+# The section a build's kernel is running (set by pplib.build.execute), so the disclosure ledger knows which
+# section asked about each cell; a notebook opened by hand goes by its title instead.
+SECTION_SETTING = "PPLIB_SECTION"
+
+# Sections that read what the others made (the appendix lists every table and counts every suppression):
+# made again whenever another section is.
+READS_OTHER_SECTIONS = ("appendix",)

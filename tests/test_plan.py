@@ -149,3 +149,25 @@ def test_the_solver_cannot_print_into_a_report(capfd):
     os.write(1, b"after\n")
     out, err = capfd.readouterr()
     assert out == "after\n" and err == ""
+
+
+def test_a_cell_withdrawn_after_it_was_shown_names_the_sections_that_asked_about_it(tmp_path):
+    ledger = ledger_with(type=["a", "b", "c"])
+    ledger.reader = "first"
+    ledger.decide("types", {k(type="a"): 10, k(type="c"): 30, k(): 43})
+    ledger.reader = "other"
+    ledger.decide("a sentence", {k(): 43})
+    ledger.reader = "second"
+    ledger.decide("b alone", {k(type="b"): 3})  # 43 - 10 - 30 would give it away: an earlier cell must go
+    assert ledger.revised and ledger.withdrawn and ledger.withdrawn <= {k(type="a"), k(type="c")}
+    ledger.save(tmp_path / "ledger.json")
+    again = Ledger.load(tmp_path / "ledger.json", Disclosure(threshold=5, group_threshold=10))
+    assert again.withdrawn == ledger.withdrawn and again.read_by == ledger.read_by
+    assert again.readers_of_withdrawn(["other", "second", "first", "unknown"]) == ["first"]
+
+
+def test_a_withdrawn_cell_no_section_is_known_to_have_read_makes_every_section_again():
+    ledger = ledger_with(type=["a", "b", "c"])
+    ledger.decide("types", {k(type="a"): 10, k(type="c"): 30, k(): 43})
+    ledger.decide("b alone", {k(type="b"): 3})
+    assert ledger.withdrawn and ledger.readers_of_withdrawn(["x", "y"]) == ["x", "y"]

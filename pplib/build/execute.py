@@ -27,6 +27,7 @@ from pplib.build.html import export_html
 from pplib.build.outputs import SectionResult, section_notebook, work_dir
 from pplib.config import load_locality
 from pplib.files import Redactor, replacing
+from pplib.registry import SECTION_SETTING
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +136,13 @@ def kernel_settings(also: tuple[str, ...] = ()) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in also}
 
 
-def _settings_file() -> Path:
-    """The build's current settings in a file only this user can read, outside the output folder: passed in
-    the reset cell's source, they would be in the kernel's history and papermill's record of the notebook."""
+def _settings_file(section: str) -> Path:
+    """The build's current settings, and which section runs, in a file only this user can read, outside the
+    output folder: passed in the reset cell's source, they would be in the kernel's history and papermill's
+    record of the notebook."""
     handle, name = tempfile.mkstemp(prefix="pplib-settings-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump(kernel_settings(KERNEL_ENVIRONMENT), file)
+        json.dump({**kernel_settings(KERNEL_ENVIRONMENT), SECTION_SETTING: section}, file)
     return Path(name)
 
 
@@ -184,7 +186,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path,
     """Run the notebook in the kept kernel; write the executed notebook once, at the end, whole (papermill
     would otherwise rewrite it, charts and all, before and after every cell, in place)."""
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        settings = _settings_file()
+        settings = _settings_file(Path(notebook).stem)
         _thread.running = None
         try:
             executed = papermill.execute_notebook(_with_reset_cell(notebook, cwd, settings), None,

@@ -50,6 +50,7 @@ from pplib.build.workbook import tables_workbook
 from pplib.config import load_locality
 from pplib.files import Redactor, remove_temporaries, replacing
 from pplib.records.load import check_sources
+from pplib.registry import READS_OTHER_SECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -146,30 +147,53 @@ CLEAN_START = ("tables", "tables.xlsx", "disclosure", "disclosure_log.csv", ".st
 
 
 def _settle(locality, locality_dir: Path, plan: list[tuple], out_root: Path, parameters: dict, work: Path) -> None:
-    """Check the locality's ledger as a whole; where that withdrew a cell a section had already shown, run the
-    sections again on the ledger's decisions (kept), until none changes (it only ever adds suppression)."""
+    """Check the locality's ledger as a whole; where that withdrew a cell a section had already shown, run
+    again, on the ledger's decisions (kept), the sections that asked about a withdrawn cell and those that read
+    the others' (the appendix), until none changes (it only ever adds suppression)."""
     from pplib.disclosure.plan import Ledger
+    from pplib.report.section import forget_captions
     ledger_file = work / "disclosure" / "ledger.json"
     for _ in range(SETTLE_PASSES):
         ledger = Ledger.load(ledger_file, locality.disclosure)
         if not ledger.settle():
             ledger.save(ledger_file)
             return
-        ledger.revised = False
-        _start_clean(work, keep=("disclosure",))
+        again = _sections_again(ledger, [section for section, _, _ in plan])
+        log.info("%s: cells withdrawn after they were shown; making %s again", locality.name, ", ".join(again))
+        owned = {section: _forget_tables(ledger, section, work) for section in again}
+        ledger.revised, ledger.withdrawn = False, set()
         ledger.save(ledger_file)
-        log.info("%s: cells withdrawn after they were shown; running the sections again", locality.name)
         for section, digest, _ in plan:
-            _run_stamped(locality_dir, section, digest, out_root, parameters, "partner", work)
+            if section in again:
+                _run_stamped(locality_dir, section, digest, out_root, parameters, "partner", work)
+                forget_captions(work / "tables", [f for f in owned[section] if not (work / "tables" / f).exists()])
+
+
+def _sections_again(ledger, sections: list[str]) -> list[str]:
+    """The sections that showed a withdrawn cell, and (when any does) those that read the others' work."""
+    again = set(ledger.readers_of_withdrawn(sections))
+    again |= set(READS_OTHER_SECTIONS) & set(sections)
+    return [section for section in sections if section in again]
+
+
+def _forget_tables(ledger, section: str, work: Path) -> list[str]:
+    """Take the section's tables (files and audit entries) away before it is made again, so none it no longer
+    makes is left behind; the names of its table files (tables/captions.csv keeps their places meanwhile).
+    Its record of what it read goes too: the new run says again."""
+    files = [entry["file"] for entry in ledger.tables if entry.get("section") == section]
+    ledger.tables = [entry for entry in ledger.tables if entry.get("section") != section]
+    ledger.read_by.pop(section, None)
+    for file in files:
+        (work / file).unlink(missing_ok=True)
+    (work / "tables.xlsx").unlink(missing_ok=True)
+    return [Path(file).name for file in files]
 
 
 SETTLE_PASSES = 3
 
 
-def _start_clean(work: Path, keep: tuple[str, ...] = ()) -> None:
+def _start_clean(work: Path) -> None:
     for name in CLEAN_START:
-        if name in keep:
-            continue
         path = work / name
         if path.is_dir():
             shutil.rmtree(path)

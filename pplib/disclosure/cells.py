@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from typing import Iterable
 from urllib.parse import quote, unquote
@@ -34,12 +35,37 @@ def key(measure: str, conditions: dict | None = None) -> str:
 
 
 def parse(text: str) -> tuple[str, dict[str, str]]:
+    measure, items = _parsed(text)
+    return measure, dict(items)
+
+
+# Keys are parsed, and their margins listed, many thousand times per section (the model is made again for each
+# new table): once per key is enough. Cached as tuples, so no caller can change what the next one gets.
+@lru_cache(maxsize=None)
+def _parsed(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     measure, *parts = text.split("|")
-    conditions = {}
+    items = []
     for part in parts:
         dim, _, value = part.partition("=")
-        conditions[unquote(dim)] = unquote(value)
-    return unquote(measure), conditions
+        items.append((unquote(dim), unquote(value)))
+    return unquote(measure), tuple(items)
+
+
+@lru_cache(maxsize=None)
+def _margins(text: str) -> tuple[str, ...]:
+    """The key and every cell it is part of (each subset of its conditions)."""
+    measure, items = _parsed(text)
+    ordered = sorted(items)
+    return tuple(key(measure, dict(subset)) for size in range(len(ordered) + 1)
+                 for subset in combinations(ordered, size))
+
+
+@lru_cache(maxsize=None)
+def _parents(text: str) -> tuple[tuple[str, str], ...]:
+    """(the cell one condition up, the dimension dropped), for each condition of the key."""
+    measure, items = _parsed(text)
+    conditions = dict(items)
+    return tuple((key(measure, {d: v for d, v in conditions.items() if d != dim}), dim) for dim in conditions)
 
 
 @dataclass
@@ -142,21 +168,21 @@ class Relations:
         return found
 
 
+@lru_cache(maxsize=None)
+def _child(parent: str, dim: str, value: str) -> str:
+    measure, items = _parsed(parent)
+    return key(measure, {**dict(items), dim: value})
+
+
 def relations(keys: Iterable[str], domains: Domains) -> Relations:
     """Every relation between the cells `keys` and the cells between them (each key's margins)."""
     universe = set()
     for k in keys:
-        measure, conditions = parse(k)
-        items = sorted(conditions.items())
-        for size in range(len(items) + 1):
-            for subset in combinations(items, size):
-                universe.add(key(measure, dict(subset)))
+        universe.update(_margins(k))
     by_parent: dict[tuple[str, str], set[str]] = {}
     for k in universe:
-        measure, conditions = parse(k)
-        for dim in conditions:
-            rest = {d: v for d, v in conditions.items() if d != dim}
-            by_parent.setdefault((key(measure, rest), dim), set()).add(k)
+        for parent in _parents(k):
+            by_parent.setdefault(parent, set()).add(k)
     out = Relations()
     for (parent, dim), present in sorted(by_parent.items()):
         measure, conditions = parse(parent)
@@ -164,7 +190,7 @@ def relations(keys: Iterable[str], domains: Domains) -> Relations:
         if entry is None:
             raise ValueError(f"no domain declared for dimension '{dim}' of {measure}")
         if entry.additive:
-            children = [key(measure, {**conditions, dim: v}) for v in sorted(entry.values)]
+            children = [_child(parent, dim, v) for v in sorted(entry.values)]
             missing = present - set(children)
             if missing:
                 raise ValueError(f"cells {sorted(missing)} use values not in the domain of '{dim}' of {measure}")

@@ -54,6 +54,9 @@ class Ledger:
     decided: dict[str, Decision] = field(default_factory=dict)
     domains: cells.Domains = field(default_factory=cells.Domains)
     tables: list[dict] = field(default_factory=list)
+    withdrawn: set[str] = field(default_factory=set)  # the cells shown, then suppressed (revised)
+    read_by: dict[str, set[str]] = field(default_factory=dict)  # section -> every cell it asked about
+    reader: str = ""  # the section asking now (not kept: each section says who it is)
 
     # --- persistence: one file, rewritten after every table -------------------------------------
     @classmethod
@@ -71,15 +74,21 @@ class Ledger:
         ledger = cls.for_rule(rule, domains=cells.Domains.from_json(data["domains"]), tables=data["tables"])
         ledger.decided = {k: Decision(**d) for k, d in data["cells"].items()}
         ledger.revised = data.get("revised", False)
+        ledger.withdrawn = set(data.get("withdrawn", ()))
+        ledger.read_by = {section: set(keys) for section, keys in data.get("read_by", {}).items()}
         return ledger
 
     def save(self, path: Path) -> None:
         write_text(path, json.dumps({"cells": {k: vars(d) for k, d in self.decided.items()}, "revised": self.revised,
+                                    "withdrawn": sorted(self.withdrawn),
+                                    "read_by": {s: sorted(keys) for s, keys in sorted(self.read_by.items())},
                                     "domains": self.domains.as_json(), "tables": self.tables}))  # atomic
 
     # --- deciding -------------------------------------------------------------------------------
     def decide(self, table: str, values: dict[str, int]) -> dict[str, bool]:
         """Suppressed or not, for each key of `values` (new keys decided over the whole ledger)."""
+        if self.reader:  # what this section's page depends on, should a cell be withdrawn later
+            self.read_by.setdefault(self.reader, set()).update(values)
         new = {k: int(v) for k, v in values.items() if k not in self.decided}
         for k, v in new.items():
             small = 0 < v < self._smallest_shown()
@@ -129,7 +138,9 @@ class Ledger:
             for k in chosen:
                 d = self.decided[k]
                 d.suppressed, d.reason = True, weak[0].reason
-                self.revised = self.revised or k in earlier
+                if k in earlier:
+                    self.revised = True
+                    self.withdrawn.add(k)
                 candidates.discard(k)
                 earlier.discard(k)
 
@@ -138,6 +149,13 @@ class Ledger:
         shown had to be withdrawn, so the sections must run again on these decisions."""
         self._secondary(set(), everywhere=True)
         return self.revised
+
+    def readers_of_withdrawn(self, sections) -> list[str]:
+        """The `sections` (in their order) whose pages asked about a withdrawn cell: they must be made again.
+        All of them when a withdrawn cell has no known reader (a ledger from before readers were kept)."""
+        readers = {s for s, keys in self.read_by.items() if keys & self.withdrawn}
+        unread = self.withdrawn - set().union(*self.read_by.values())
+        return list(sections) if unread else [s for s in sections if s in readers]
 
     def model(self, rel: cells.Relations) -> cells.Model:
         shown = {k: d.value for k, d in self.decided.items() if not d.suppressed}

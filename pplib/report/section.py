@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import html
 import logging
+import os
 import re
+import types
+import weakref
 from functools import cached_property
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from pplib.figures import charts
 from pplib.measures import areas, counts
 from pplib.records import clean
 from pplib.records.dataset import LocalityData, cached_locality_data, write_quality_reports
-from pplib.registry import EDITIONS
+from pplib.registry import EDITIONS, SECTION_SETTING
 from pplib.text import from_csv_cell, markdown_html, md, user_markdown_html
 
 AGE_GROUPS = {measure: cells.Coarsening(measure, "age_band", "age_group", tuple(
@@ -41,6 +45,34 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+# Partner sections whose ledger has changes not yet written (save_ledgers writes them).
+_UNSAVED: weakref.WeakSet = weakref.WeakSet()
+
+
+def save_ledgers() -> None:
+    """Write every partner section's ledger that has changed: the next section, and the build after the
+    last one, read it from its file."""
+    for section in list(_UNSAVED):
+        section.save_ledger()
+    _UNSAVED.clear()
+
+
+def _save_after_each_cell() -> bool:
+    """In a notebook (IPython), have save_ledgers run after every cell, and say so; elsewhere (a script, a
+    test) a change is saved at once."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    if not getattr(shell, "_pplib_saves_ledgers", False):
+        shell.events.register("post_run_cell", lambda result: save_ledgers())
+        shell._pplib_saves_ledgers = True
+    return True
+
+
 class Section:
     def __init__(self, title: str, locality: Locality, output_dir: Path, edition: str = "internal"):
         if edition not in EDITIONS:
@@ -49,7 +81,11 @@ class Section:
         self.locality = locality
         self.output_dir = Path(output_dir)
         self.partner = edition == "partner"
+        save_ledgers()  # another section's decisions, made in this cell, are read from the file below
         self.ledger = Ledger.load(self._ledger_file, locality.disclosure) if self.partner else None
+        if self.ledger is not None:
+            self.ledger.reader = os.environ.get(SECTION_SETTING) or title
+        self._unsaved = False
 
     @property
     def _ledger_file(self) -> Path:
@@ -101,6 +137,18 @@ class Section:
         return f'<span class="pp-n" data-cell="{html.escape(k, quote=True)}">{shown}</span>'
 
     def _save_ledger(self) -> None:
+        """The ledger as it is now, on disk once the cell running ends (in a notebook), else now: written
+        whole after every table and sentence, it was most of a section's time (its size times their number)."""
+        self._unsaved = True
+        _UNSAVED.add(self)
+        if not _save_after_each_cell():
+            self.save_ledger()
+
+    def save_ledger(self) -> None:
+        """The ledger, its metadata and the disclosure log written, if anything changed since they last were."""
+        if not self._unsaved:
+            return
+        self._unsaved = False
         self.ledger.save(self._ledger_file)
         rule = self.locality.disclosure
         metadata = {"format": 1, "rule": {"threshold": rule.threshold, "group_threshold": rule.group_threshold,
@@ -154,14 +202,14 @@ class Section:
             self._save(name, shown, caption, public)
             self.statement(sentence)
             return shown
-        figure = chart(shown) if chart is not None else None
-        if figure is not None and not with_table:
+        image = _chart_image(chart, shown, public) if chart is not None else None
+        if image is not None and not with_table:
             self._save(name, shown, caption, public)
-            self.chart(figure)
+            display(HTML(image))
             return shown
         self._emit(name, shown, caption, public)
         if chart is not None:
-            self.chart(figure, empty=charts.nothing_drawn(shown))
+            display(HTML(markdown_html(charts.nothing_drawn(shown)) if image is None else image))
         return shown
 
     def _shown(self, name: str, frame: pd.DataFrame, public: bool) -> pd.DataFrame:
@@ -203,21 +251,18 @@ class Section:
         if entry is None or entry["file"] != file:
             entry = {"file": file, "title": name, "origin": "published" if public else "local",
                      "cells": [], "ratios": []}
+        entry["section"] = self.ledger.reader  # made again with its section (pplib.build.locality._settle)
         self.ledger.tables = [t for t in self.ledger.tables if t["file"] != file] + [entry]
         self._save_ledger()
 
     def chart(self, figure, empty: str = charts.NO_DATA) -> None:
-        """Embed the chart as a PNG inside the page (no external file), its title and a description of its
+        """Embed the chart as an image inside the page (no external file), its title and a description of its
         data as alt text (pplib.figures.charts.alt_text); a sentence instead when there is no chart (a chart
         function returns None when it has nothing to draw)."""
         if figure is None:
             self.statement(empty)
             return
-        alt = charts.alt_text(figure)
-        shape = _print_shape(figure)  # how tall it may print (pplib/build/templates/profile/profile.css)
-        encoded = base64.b64encode(charts.png(figure)).decode("ascii")
-        display(HTML(f'<img alt="{html.escape(alt, quote=True)}" class="pp-chart{shape}" '
-                     f'src="data:image/png;base64,{encoded}"/>'))
+        display(HTML(image_html(figure)))
 
     # Sentences are the library's Markdown: user text in them is escaped where it is put in (pplib.text.md);
     # all of it is rendered and sanitised here, so what reaches the page is HTML from an allow-list.
@@ -378,6 +423,70 @@ def _brief_share(item) -> str:
     return "<1%" if 0 < figure < 0.5 else f"{figure:.0f}%"
 
 
+# Charts of published figures, drawn once per process (a build's worker keeps its kernel across localities):
+# the national picture's are the same for every force.
+_PUBLISHED_CHARTS: dict[str, str | None] = {}
+
+
+def _chart_image(chart, shown: pd.DataFrame, public: bool) -> str | None:
+    """The chart of the table as an <img> (None when it draws nothing); a published one drawn only once."""
+    key = _published_chart_key(chart, shown) if public else None
+    if key is not None and key in _PUBLISHED_CHARTS:
+        return _PUBLISHED_CHARTS[key]
+    figure = chart(shown)
+    image = None if figure is None else image_html(figure)
+    if key is not None:
+        _PUBLISHED_CHARTS[key] = image
+    return image
+
+
+def _published_chart_key(chart, table: pd.DataFrame) -> str | None:
+    """What the chart is drawn from: its code, the plain values it names, and the table; None when it names
+    anything else (a frame, an object), which could differ unseen."""
+    parts = _code_parts(getattr(chart, "__code__", None), getattr(chart, "__globals__", {}))
+    cells = [c.cell_contents for c in (getattr(chart, "__closure__", None) or ())]
+    values = [*cells, *(getattr(chart, "__defaults__", None) or ())]
+    if parts is None or not all(_plain(v) for v in values):
+        return None
+    digest = hashlib.sha256(repr((parts, values)).encode())
+    digest.update(table.to_csv(index=False).encode())
+    digest.update(repr((list(table.dtypes), sorted(table.attrs.items(), key=str))).encode())
+    return digest.hexdigest()
+
+
+def _code_parts(code, names: dict) -> tuple | None:
+    if code is None:
+        return None
+    parts = [code.co_code, tuple(c for c in code.co_consts if not isinstance(c, types.CodeType))]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # a comprehension inside the lambda
+            parts.append(_code_parts(const, names))
+    for name in code.co_names:
+        value = names.get(name)
+        if isinstance(value, types.ModuleType):
+            parts.append((name, value.__name__))
+        elif name in names:
+            if not _plain(value):
+                return None
+            parts.append((name, repr(value)))
+    return None if None in parts else tuple(parts)
+
+
+def _plain(value) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def image_html(figure) -> str:
+    """The chart as an <img> with its alt text, the image inside it."""
+    alt = charts.alt_text(figure)
+    shape = _print_shape(figure)  # how tall it may print (pplib/build/templates/profile/profile.css)
+    encoded = base64.b64encode(charts.png(figure)).decode("ascii")
+    return (f'<img alt="{html.escape(alt, quote=True)}" class="pp-chart{shape}" '
+            f'src="data:image/png;base64,{encoded}"/>')
+
+
 def _write_log(path: Path, rows: list[dict]) -> None:
     """disclosure_log.csv, rewritten whole: one line per suppressed cell with its reason."""
     files.write_csv(path, pd.DataFrame(rows, columns=["table", "cell", "measure", "conditions", "action", "reason"]))
@@ -388,18 +497,37 @@ def _record_caption(tables: Path, file_name: str, name: str, caption: str, publi
     """tables/captions.csv: each table's title, caption, whether it holds published figures only, and the
     section that wrote it."""
     index = tables / "captions.csv"
-    rows = []
-    if index.exists():
-        with index.open(encoding="utf-8", newline="") as handle:
-            rows = [{k: from_csv_cell(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+    rows = _read_captions(index)
     earlier = [r for r in rows if r["file"] == file_name]
     # A table shown again (the appendix) keeps what it was: local counts stay marked as local.
     published = public and all(r["published"] == "yes" for r in earlier)
-    rows = [r for r in rows if r["file"] != file_name]
-    rows.append({"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no",
-                 "section": section})
-    files.write_csv(index, pd.DataFrame(rows, columns=["file", "table", "caption", "published", "section"],
-                                        dtype=object).fillna(""))
+    row = {"file": file_name, "table": name, "caption": caption, "published": "yes" if published else "no",
+           "section": section}
+    # In its place when recorded again: a section made again after a withdrawal keeps the list's order.
+    at = next((i for i, r in enumerate(rows) if r["file"] == file_name), len(rows))
+    rows[at:at + 1] = [row]
+    _write_captions(index, rows)
+
+
+CAPTION_COLUMNS = ["file", "table", "caption", "published", "section"]
+
+
+def _read_captions(index: Path) -> list[dict]:
+    if not index.exists():
+        return []
+    with index.open(encoding="utf-8", newline="") as handle:
+        return [{k: from_csv_cell(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _write_captions(index: Path, rows: list[dict]) -> None:
+    files.write_csv(index, pd.DataFrame(rows, columns=CAPTION_COLUMNS, dtype=object).fillna(""))
+
+
+def forget_captions(tables: Path, file_names) -> None:
+    """Take tables no longer made out of tables/captions.csv (their files already gone)."""
+    index, gone = tables / "captions.csv", set(file_names)
+    if gone and index.exists():
+        _write_captions(index, [r for r in _read_captions(index) if r["file"] not in gone])
 
 
 def _log_to_file(output_dir: Path, locality: Path) -> None:
