@@ -115,7 +115,25 @@ class Locality(_Strict):
         return self.base_dir.name
 
     def source_path(self, kind: str) -> Path:
-        return self.base_dir / self.sources[kind].path
+        return note_read(self.base_dir / self.sources[kind].path)
+
+
+# The locality files (and folders) read in this process since forget_reads(): what a build's section was made
+# from, so that a change to another file leaves it up to date (pplib.build.stamps).
+_READS: set[Path] = set()
+
+
+def note_read(path: Path) -> Path:
+    _READS.add(Path(path))
+    return path
+
+
+def files_read() -> list[Path]:
+    return sorted(_READS)
+
+
+def forget_reads() -> None:
+    _READS.clear()
 
 
 def _format_errors(path: Path, err: ValidationError) -> str:
@@ -133,6 +151,7 @@ def load_locality(path: str | Path) -> Locality:
         path = path / "locality.yaml"
     if not path.exists():
         raise ConfigError(f"{path}: no such locality configuration file")
+    note_read(path)
     try:
         # libyaml's safe loader where PyYAML has it: the same result, read many times faster
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -144,7 +163,7 @@ def load_locality(path: str | Path) -> Locality:
         locality = Locality(**raw, base_dir=path.parent.resolve())
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from None
-    missing = [k for k in locality.sources if not locality.source_path(k).exists()]
+    missing = [k for k in locality.sources if not (locality.base_dir / locality.sources[k].path).exists()]
     if missing:
         listing = ", ".join(f"{k} ({locality.source_path(k)})" for k in missing)
         raise ConfigError(f"{path}: source file(s) not found: {listing}")

@@ -20,7 +20,7 @@ from pplib import files
 from pplib.build import locality, stamps
 from pplib.build.batch import build
 from pplib.build.html import CONTENT_END, CONTENT_START
-from pplib.build.outputs import work_dir
+from pplib.build.outputs import SectionResult, work_dir
 from pplib.cli import main
 from pplib.config import ConfigError, load_locality
 from pplib.paths import LOCALITIES_DIR, PROJECT_ROOT
@@ -28,6 +28,8 @@ from pplib.paths import LOCALITIES_DIR, PROJECT_ROOT
 pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
 
 SECTIONS = ("national_picture", "local_picture")
+# What the stand-in sections say they read, as a real kernel reports it (None: not known, so every file).
+READS = {"national_picture": ["locality.yaml"]}
 
 
 @pytest.fixture
@@ -58,6 +60,8 @@ def notebooks(monkeypatch):
         rows = [r for r in earlier if not r.startswith(f"{section}.csv,")] + [f"{section}.csv,{section},c,no"]
         files.write_text(captions, "\n".join(["file,table,caption,published", *rows]) + "\n")
         files.write_text(out / "tables" / f"{section}.csv", "crimes\n12\n")
+        return SectionResult(Path(locality_dir).name, section, out / "sections" / f"{section}.ipynb",
+                             out / "sections" / f"{section}.html", edition, reads=READS.get(section))
 
     monkeypatch.setattr(locality, "run_section", run_section)
     monkeypatch.setattr(stamps, "_code_and_reference_hash", lambda: "fixed")
@@ -124,6 +128,36 @@ def test_a_section_page_cut_short_or_a_table_changed_is_built_again(area, tmp_pa
     report.unlink()
     again = _build(area, out)
     assert again.built == [] and "local_picture heading" in report.read_text(encoding="utf-8")
+
+
+def test_a_change_to_a_file_a_section_never_read_leaves_it_up_to_date(area, tmp_path, notebooks):
+    out = tmp_path / "out"
+    _build(area, out)
+    config = load_locality(area)
+    crimes = config.source_path("crimes")
+    crimes.write_bytes(crimes.read_bytes() + b" ")
+    assert _build(area, out).built == ["local_picture"], "the national picture read only locality.yaml"
+    (area / "locality.yaml").write_text((area / "locality.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert _build(area, out).built == list(SECTIONS), "every section reads the configuration"
+    stamp = json.loads(stamps.stamp_path(work_dir(out, "dyfed-powys", "internal"), "national_picture").read_text())
+    assert stamp["reads"] == ["locality.yaml"]
+
+
+def test_the_kernel_reports_the_locality_files_a_notebook_read(tmp_path, monkeypatch):
+    from pplib.build import kernel
+    from pplib.build.execute import _reads
+    from pplib.config import files_read, forget_reads
+    from pplib.measures.focus import case_study_files
+    config = load_locality(LOCALITIES_DIR / "nottinghamshire")
+    forget_reads()
+    config.source_path("crimes")
+    case_study_files(config)
+    listing = tmp_path / "reads.json"
+    monkeypatch.setenv(kernel.READS_SETTING, str(listing))
+    kernel.write_reads()
+    assert _reads(listing, config.base_dir) == sorted([str(config.sources["crimes"].path), str(config.case_studies)])
+    forget_reads()
+    assert files_read() == [] and _reads(tmp_path / "none.json", config.base_dir) is None
 
 
 def test_a_one_section_rebuild_then_a_full_build_holds_every_section(area, tmp_path, notebooks):

@@ -9,7 +9,7 @@ import pytest
 from pplib.build import locality, stamps
 from pplib.build.batch import build
 from pplib.build.html import CONTENT_END, CONTENT_START
-from pplib.build.outputs import parameters_record, work_dir
+from pplib.build.outputs import SectionResult, parameters_record, work_dir
 from pplib.build.publish import AUDIT_PLACEHOLDER, PUBLISHED, publish_partner
 from pplib.cli import main
 from pplib.disclosure.audit import AuditResult, Problem
@@ -122,6 +122,8 @@ def notebooks(monkeypatch):
         _write(out / "tables" / f"{section}.csv", "crimes\n12\n")
         _write(out / "disclosure" / "metadata.json", json.dumps({"format": 1, "tables": []}))
         _write(out / "pplib.log", f"read {locality_dir}")
+        return SectionResult("dyfed-powys", section, out / "sections" / f"{section}.ipynb",
+                             out / "sections" / f"{section}.html", edition)
 
     monkeypatch.setattr(locality, "run_section", run_section)
     monkeypatch.setattr(stamps, "_code_and_reference_hash", lambda: "fixed")

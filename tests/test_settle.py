@@ -47,7 +47,7 @@ def test_only_the_sections_that_showed_a_withdrawn_cell_and_the_appendix_are_mad
     assert first.withdrawn == {k(type="a")} or first.withdrawn == {k(type="c")}
     made = []
 
-    def run_again(locality_dir, section, digest, out_root, parameters, edition, folder):
+    def run_again(locality, locality_dir, section, digests, out_root, parameters, edition, folder):
         made.append(section)
         ledger = Ledger.load(folder / "disclosure" / "ledger.json", RULE)
         assert ledger.shown(next(iter(first.withdrawn))) is None, "made again on the kept decisions"
@@ -56,8 +56,8 @@ def test_only_the_sections_that_showed_a_withdrawn_cell_and_the_appendix_are_mad
             (folder / "tables" / "types.csv").write_text("x\n[c]\n")
 
     monkeypatch.setattr(building, "_run_stamped", run_again)
-    plan = [(section, "digest", True) for section in SECTIONS]
-    building._settle(SimpleNamespace(name="Somewhere", disclosure=RULE), tmp_path, plan, tmp_path, {}, work)
+    digests = {section: "digest" for section in SECTIONS}
+    building._settle(SimpleNamespace(name="Somewhere", disclosure=RULE), tmp_path, digests, tmp_path, {}, work)
 
     assert made == ["local_picture", "appendix"]
     assert (work / "tables" / "national.csv").exists() and (work / "tables" / "b.csv").exists()
@@ -75,5 +75,5 @@ def test_a_ledger_that_needs_nothing_withdrawn_makes_nothing_again(tmp_path, mon
     ledger.decide("types", {k(type="a"): 10, k(type="b"): 30, k(): 40})
     ledger.save(tmp_path / "disclosure" / "ledger.json")
     monkeypatch.setattr(building, "_run_stamped", lambda *args: (_ for _ in ()).throw(AssertionError("ran")))
-    plan = [(section, "digest", True) for section in SECTIONS]
-    building._settle(SimpleNamespace(name="Somewhere", disclosure=RULE), tmp_path, plan, tmp_path, {}, tmp_path)
+    digests = {section: "digest" for section in SECTIONS}
+    building._settle(SimpleNamespace(name="Somewhere", disclosure=RULE), tmp_path, digests, tmp_path, {}, tmp_path)

@@ -24,6 +24,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as papermill_logger
 
 from pplib.build.html import export_html
+from pplib.build.kernel import READS_SETTING
 from pplib.build.outputs import SectionResult, section_notebook, work_dir
 from pplib.config import load_locality
 from pplib.files import Redactor, replacing
@@ -136,13 +137,13 @@ def kernel_settings(also: tuple[str, ...] = ()) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("PPLIB_") or k in also}
 
 
-def _settings_file(section: str) -> Path:
+def _settings_file(section: str, reads: Path) -> Path:
     """The build's current settings, and which section runs, in a file only this user can read, outside the
     output folder: passed in the reset cell's source, they would be in the kernel's history and papermill's
     record of the notebook."""
     handle, name = tempfile.mkstemp(prefix="pplib-settings-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump({**kernel_settings(KERNEL_ENVIRONMENT), SECTION_SETTING: section}, file)
+        json.dump({**kernel_settings(KERNEL_ENVIRONMENT), SECTION_SETTING: section, READS_SETTING: str(reads)}, file)
     return Path(name)
 
 
@@ -186,7 +187,7 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path,
     """Run the notebook in the kept kernel; write the executed notebook once, at the end, whole (papermill
     would otherwise rewrite it, charts and all, before and after every cell, in place)."""
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        settings = _settings_file(Path(notebook).stem)
+        settings = _settings_file(Path(notebook).stem, cwd / READS_FILE)
         _thread.running = None
         try:
             executed = papermill.execute_notebook(_with_reset_cell(notebook, cwd, settings), None,
@@ -229,5 +230,19 @@ def run_section(locality_dir: Path, section: str, out_root: Path, parameters: di
     redactor = Redactor({"<outputs>": out_root, "<locality>": locality.base_dir})
     notebook = _execute(section_notebook(section), executed, params, scratch, redactor)
     html_file = export_html(notebook, out_dir / "sections" / f"{section}.html", locality.handling_marking)
+    reads = _reads(scratch / READS_FILE, locality.base_dir)
     shutil.rmtree(scratch, ignore_errors=True)
-    return SectionResult(locality.slug, section, executed, html_file, edition)
+    return SectionResult(locality.slug, section, executed, html_file, edition, reads)
+
+
+READS_FILE = "reads.json"
+
+
+def _reads(listing: Path, base_dir: Path) -> list[str] | None:
+    """The locality's files the notebook read, relative to its folder (None: not known, so all of them)."""
+    try:
+        paths = [Path(p) for p in json.loads(listing.read_text(encoding="utf-8"))]
+    except (OSError, ValueError):
+        return None
+    base = Path(base_dir).resolve()  # a source may sit outside the folder: ../extracts/crimes.xlsx
+    return sorted({Path(os.path.relpath(p.resolve(), base)).as_posix() for p in paths})

@@ -5,6 +5,8 @@ import json
 import os
 from pathlib import Path
 
+from pplib.config import files_read, forget_reads
+
 
 def fresh_start(cwd: str, settings_file: str, also: tuple[str, ...] = ()) -> None:
     """Move into the notebook's own working folder, take the build's current PPLIB_* settings (and `also`)
@@ -25,3 +27,18 @@ def fresh_start(cwd: str, settings_file: str, also: tuple[str, ...] = ()) -> Non
         del shell.user_ns[name]
     shell.history_manager.output_hist.clear()  # Out[]: what the last notebook's cells returned
     shell.user_ns.update({"_": "", "__": "", "___": ""})
+    forget_reads()
+    if not getattr(shell, "_pplib_writes_reads", False):
+        shell.events.register("post_run_cell", lambda result: write_reads())
+        shell._pplib_writes_reads = True
+
+
+READS_SETTING = "PPLIB_READS_FILE"  # where the kernel lists the locality files the notebook read
+
+
+def write_reads() -> None:
+    """The locality files read since the notebook started, for its stamp (after every cell: the last one
+    written is the whole notebook's)."""
+    target = os.environ.get(READS_SETTING)
+    if target:
+        Path(target).write_text(json.dumps([str(p) for p in files_read()]), encoding="utf-8")

@@ -42,6 +42,7 @@ from pplib.build.stamps import (
     stamp_path,
     stamp_section,
     stamp_unit,
+    stamped_reads,
     unit_state,
     unstamp_unit,
     up_to_date,
@@ -87,21 +88,21 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     result = UnitResult(locality.slug, edition, str(target), name=locality.name)
     parameters = parameters or {}
     record = parameters_record(parameters, edition, sections)
-    digests = _digests(locality, sections, edition, parameters)
+    digests = _digests(locality, sections, edition, parameters, work)
     state = unit_state(work, digests, record)
     unstamp_unit(work)
     remove_temporaries(work, keep=(PARTNER_WORK,))  # the partner edition's, perhaps being built now
     changed = read_json(work / "parameters.json") != record  # e.g. another set of sections
     plan = _plan(work, digests, edition, rebuild or state == "rebuild" or (changed and edition == "partner"))
-    if edition == "partner" and any(stale for _, _, stale in plan):
+    if edition == "partner" and any(stale for _, stale in plan):
         _start_clean(work)
-    for section, digest, stale in plan:
+    for section, stale in plan:
         if stale:
-            _run_stamped(locality_dir, section, digest, out_root, parameters, edition, work)
+            _run_stamped(locality, locality_dir, section, digests, out_root, parameters, edition, work)
         (result.built if stale else result.skipped).append(section)
         _section_done()
     if edition == "partner" and result.built:
-        _settle(locality, locality_dir, plan, out_root, parameters, work)
+        _settle(locality, locality_dir, digests, out_root, parameters, work)
     with stage("report"):
         if result.built or state != "complete":
             assemble_report([work / "sections" / f"{s}.html" for s in sections], work / "report.html",
@@ -123,21 +124,29 @@ def build_locality(locality_dir: Path, sections: tuple[str, ...], out_root: Path
     return result
 
 
-def _digests(locality, sections, edition: str, parameters: dict) -> dict[str, str]:
-    """Each section's inputs hash, in report order: a later section (the appendix) depends on the earlier ones."""
-    digests, upstream = {}, ""
+def _digests(locality, sections, edition: str, parameters: dict, work: Path) -> dict[str, str]:
+    """Each section's inputs hash, in report order, over the files it read when it was last made."""
+    digests = {}
     for section in sections:
-        digests[section] = inputs_hash(locality, section, edition, parameters, upstream)
-        upstream += digests[section]
+        digests[section] = _digest(locality, section, edition, parameters, digests, stamped_reads(work, section))
     return digests
 
 
-def _plan(work: Path, digests: dict[str, str], edition: str, rebuild: bool) -> list[tuple]:
-    """(section, inputs hash, needs building) in report order. The partner edition rebuilds all or none: its
-    ledger is locality-wide, so its disclosure decisions must be made over one consistent build."""
-    plan = [(section, digest, rebuild or not up_to_date(work, section, digest)) for section, digest in digests.items()]
-    if edition == "partner" and any(stale for _, _, stale in plan):
-        plan = [(section, digest, True) for section, digest, _ in plan]
+def _digest(locality, section: str, edition: str, parameters: dict, digests: dict[str, str],
+            reads: list[str] | None) -> str:
+    """The section's inputs hash; a section that reads the others' work (the appendix) depends on theirs, the
+    sections before it in `digests`."""
+    before = list(digests)[:list(digests).index(section)] if section in digests else list(digests)
+    upstream = "".join(digests[s] for s in before) if section in READS_OTHER_SECTIONS else ""
+    return inputs_hash(locality, section, edition, parameters, upstream, reads)
+
+
+def _plan(work: Path, digests: dict[str, str], edition: str, rebuild: bool) -> list[tuple[str, bool]]:
+    """(section, needs building) in report order. The partner edition rebuilds all or none: its ledger is
+    locality-wide, so its disclosure decisions must be made over one consistent build."""
+    plan = [(section, rebuild or not up_to_date(work, section, digest)) for section, digest in digests.items()]
+    if edition == "partner" and any(stale for _, stale in plan):
+        plan = [(section, True) for section, _ in plan]
     return plan
 
 
@@ -146,7 +155,8 @@ def _plan(work: Path, digests: dict[str, str], edition: str, rebuild: bool) -> l
 CLEAN_START = ("tables", "tables.xlsx", "disclosure", "disclosure_log.csv", ".stamps")
 
 
-def _settle(locality, locality_dir: Path, plan: list[tuple], out_root: Path, parameters: dict, work: Path) -> None:
+def _settle(locality, locality_dir: Path, digests: dict[str, str], out_root: Path, parameters: dict,
+            work: Path) -> None:
     """Check the locality's ledger as a whole; where that withdrew a cell a section had already shown, run
     again, on the ledger's decisions (kept), the sections that asked about a withdrawn cell and those that read
     the others' (the appendix), until none changes (it only ever adds suppression)."""
@@ -158,15 +168,14 @@ def _settle(locality, locality_dir: Path, plan: list[tuple], out_root: Path, par
         if not ledger.settle():
             ledger.save(ledger_file)
             return
-        again = _sections_again(ledger, [section for section, _, _ in plan])
+        again = _sections_again(ledger, list(digests))
         log.info("%s: cells withdrawn after they were shown; making %s again", locality.name, ", ".join(again))
         owned = {section: _forget_tables(ledger, section, work) for section in again}
         ledger.revised, ledger.withdrawn = False, set()
         ledger.save(ledger_file)
-        for section, digest, _ in plan:
-            if section in again:
-                _run_stamped(locality_dir, section, digest, out_root, parameters, "partner", work)
-                forget_captions(work / "tables", [f for f in owned[section] if not (work / "tables" / f).exists()])
+        for section in again:
+            _run_stamped(locality, locality_dir, section, digests, out_root, parameters, "partner", work)
+            forget_captions(work / "tables", [f for f in owned[section] if not (work / "tables" / f).exists()])
 
 
 def _sections_again(ledger, sections: list[str]) -> list[str]:
@@ -201,13 +210,15 @@ def _start_clean(work: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run_stamped(locality_dir: Path, section: str, digest: str, out_root: Path, parameters: dict, edition: str,
-                 work: Path) -> None:
-    """Run one section, then stamp it with what it was built from (no stamp while it runs: a crash rebuilds it)."""
+def _run_stamped(locality, locality_dir: Path, section: str, digests: dict[str, str], out_root: Path,
+                 parameters: dict, edition: str, work: Path) -> None:
+    """Run one section, then stamp it with what it was built from, over the files it read this time (no
+    stamp while it runs: a crash rebuilds it); its hash in `digests` is updated to match."""
     stamp_path(work, section).unlink(missing_ok=True)
     with stage(section):
-        run_section(locality_dir, section, out_root, parameters, edition)
-    stamp_section(work, section, digest)
+        made = run_section(locality_dir, section, out_root, parameters, edition)
+    digests[section] = _digest(locality, section, edition, parameters, digests, made.reads)
+    stamp_section(work, section, digests[section], made.reads)
 
 
 

@@ -89,6 +89,7 @@ class SectionResult:
     notebook: Path
     html: Path
     edition: str = "internal"
+    reads: list[str] | None = None  # the locality's files it read (pplib.build.stamps), None if not known
 
     @property
     def out_dir(self) -> Path:

@@ -20,7 +20,7 @@ def _hash_files(paths) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):
         digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()
 
 
@@ -32,17 +32,27 @@ def _code_and_reference_hash() -> str:
     return _hash_files(p for p in files if p.is_file())
 
 
-def _locality_files(locality) -> list[Path]:
-    files = [locality.base_dir / "locality.yaml", *(locality.source_path(k) for k in locality.sources)]
-    if locality.case_studies:
-        files += sorted((locality.base_dir / locality.case_studies).glob("*.md"))
+def _locality_files(locality, reads: list[str] | None = None) -> list[Path]:
+    """The locality's files a section read (`reads`, relative to its folder; a folder stands for its case
+    studies), its configuration always; all of them when what it read is not known."""
+    if reads is None:
+        reads = ["locality.yaml", *(locality.sources[k].path for k in locality.sources)]
+        if locality.case_studies:
+            reads.append(str(locality.case_studies))
+    files = [locality.base_dir / "locality.yaml"]
+    for name in reads:
+        path = locality.base_dir / name
+        files += sorted(path.glob("*.md")) if path.is_dir() else [path]
     return sorted(set(files))
 
 
-def inputs_hash(locality, section: str, edition: str, parameters: dict, upstream: str = "") -> str:
+def inputs_hash(locality, section: str, edition: str, parameters: dict, upstream: str = "",
+                reads: list[str] | None = None) -> str:
+    """Everything the section was made from: the toolkit, the files it read (`reads`; None: every file of the
+    locality), its notebook, edition and parameters, the boundaries, and (the appendix) the sections before."""
     from pplib.reference import boundaries
     digest = hashlib.sha256()
-    for part in (_code_and_reference_hash(), _hash_files(_locality_files(locality)),
+    for part in (_code_and_reference_hash(), _hash_files(_locality_files(locality, reads)),
                  section_notebook(section).read_bytes().hex(), edition,
                  json.dumps(parameters, sort_keys=True, default=str),
                  str(boundaries.available()), upstream):
@@ -74,9 +84,16 @@ def _section_pages(section: str) -> list[str]:
     return [f"sections/{section}.html", f"sections/{section}.ipynb"]
 
 
-def stamp_section(out_dir: Path, section: str, digest: str) -> None:
-    """After the section ran: what it was built from, and the pages it made."""
-    write_json(stamp_path(out_dir, section), {"inputs": digest, "outputs": _hashes(out_dir, _section_pages(section))})
+def stamp_section(out_dir: Path, section: str, digest: str, reads: list[str] | None = None) -> None:
+    """After the section ran: what it was built from (and which of the locality's files it read), and the
+    pages it made."""
+    write_json(stamp_path(out_dir, section), {"inputs": digest, "reads": reads,
+                                              "outputs": _hashes(out_dir, _section_pages(section))})
+
+
+def stamped_reads(out_dir: Path, section: str) -> list[str] | None:
+    """The locality's files the section read when it was last made (None: not known)."""
+    return (read_json(stamp_path(out_dir, section)) or {}).get("reads")
 
 
 def up_to_date(out_dir: Path, section: str, digest: str) -> bool:

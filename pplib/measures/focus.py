@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pplib.config import note_read
 from pplib.measures import counts, wording
 from pplib.measures.compare import quarters_between
 from pplib.measures.quality import completeness_band
@@ -170,6 +171,7 @@ def case_study_files(locality) -> list[Path]:
     if not folder.resolve().is_relative_to(home):
         raise CaseStudyError(f"case_studies: '{locality.case_studies}' is outside the locality's folder; "
                              "case studies must be kept in it")
+    note_read(folder)  # the folder: a case study added is a change
     if not folder.is_dir():
         return []
     files = sorted(folder.glob("*.md"))
