@@ -84,6 +84,7 @@ def legend_covers_data(fig) -> bool:
 def seaborn_themed() -> bool:
     """The rcParams seaborn's theme sets, with the house palette."""
     expected = {**sns.axes_style(charts.STYLE), **sns.plotting_context(charts.CONTEXT), **charts.RC}
+    expected.pop("image.cmap")  # seaborn's own colour map, which no chart uses (charts.SEABORN_THEME)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     same = all(plt.rcParams[k] == (list(v) if isinstance(v, tuple) else v) for k, v in expected.items())
     return same and [matplotlib.colors.to_hex(c).upper() for c in colours[:8]] == charts.PALETTE

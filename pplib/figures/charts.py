@@ -25,7 +25,7 @@ matplotlib.use("Agg")  # headless: notebooks and batch builds render to PNG
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from pplib import labels as human  # noqa: E402  (axis labels, legends and categories as a reader reads them)
@@ -47,9 +47,31 @@ RC = {
 }
 
 
+# seaborn 0.13's theme for STYLE and CONTEXT (sns.axes_style, sns.plotting_context), as the settings it makes:
+# importing seaborn costs a kernel 0.9 s (it imports scipy.stats), for nothing else. Its default colour map
+# ("rocket", registered by seaborn) is left out: no chart uses a default one. tests/test_charts.py checks this
+# against seaborn itself.
+SEABORN_THEME = {
+    "figure.facecolor": 'white', "axes.labelcolor": '.15', "xtick.direction": 'out', "ytick.direction": 'out',
+    "xtick.color": '.15', "ytick.color": '.15', "axes.axisbelow": True, "grid.linestyle": '-', "text.color": '.15',
+    "font.family": ['sans-serif'],
+    "font.sans-serif": ['Arial', 'DejaVu Sans', 'Liberation Sans', 'Bitstream Vera Sans', 'sans-serif'],
+    "lines.solid_capstyle": 'round', "patch.edgecolor": 'w', "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": 'white', "axes.edgecolor": '.8', "grid.color": '.8',
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False, "axes.linewidth": 1.0, "grid.linewidth": 0.8,
+    "lines.linewidth": 1.2000000000000002, "lines.markersize": 4.800000000000001, "patch.linewidth": 0.8,
+    "xtick.major.width": 1.0, "ytick.major.width": 1.0, "xtick.minor.width": 0.8, "ytick.minor.width": 0.8,
+    "xtick.major.size": 4.800000000000001, "ytick.major.size": 4.800000000000001, "xtick.minor.size": 3.2,
+    "ytick.minor.size": 3.2, "font.size": 9.600000000000001, "axes.labelsize": 9.600000000000001,
+    "axes.titlesize": 9.600000000000001, "xtick.labelsize": 8.8, "ytick.labelsize": 8.8, "legend.fontsize": 8.8,
+    "legend.title_fontsize": 9.600000000000001,
+}
+
+
 def apply_style() -> None:
     """The house style: seaborn's theme (white grid, paper context) with the Okabe-Ito palette."""
-    sns.set_theme(context=CONTEXT, style=STYLE, palette=PALETTE, rc=RC)
+    plt.rcParams.update({**SEABORN_THEME, "axes.prop_cycle": cycler(color=PALETTE), **RC})
 
 
 apply_style()
@@ -70,14 +92,41 @@ def nothing_drawn(table: pd.DataFrame) -> str:
 
 
 def png(figure) -> bytes:
-    """The figure as PNG bytes at the house resolution; the figure is closed (pyplot keeps open ones).
-    No figure (nothing to chart) gives no bytes."""
+    """The figure as a palette PNG at the house resolution, cropped as savefig's bbox="tight" crops it; the
+    figure is closed (pyplot keeps open ones). No figure (nothing to chart) gives no bytes.
+
+    A chart has at most 256 colours, so its palette holds them exactly; a map's antialiased edges have more,
+    and take the 256 nearest (median cut): the same to the eye, a third of the bytes of an RGBA PNG."""
     if figure is None:
         return b""
+    image = _rendered(figure).quantize(PALETTE_COLOURS)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    plt.close(figure)
+    image.save(buffer, format="png", compress_level=9)
     return buffer.getvalue()
+
+
+PALETTE_COLOURS = 256
+
+
+def _rendered(figure):
+    """The figure drawn once, as an RGB image (the figure's face is opaque: alpha says nothing), then closed."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    crop = _crop_box(figure)
+    figure.set_layout_engine(None)  # tight_layout leaves a placeholder engine, and savefig draws once more for one
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches=crop, pil_kwargs={"compress_level": 0})
+    plt.close(figure)
+    return Image.open(buffer).convert("RGB")
+
+
+def _crop_box(figure):
+    """The tight crop (with savefig's padding) of the figure as laid out: savefig's own bbox="tight" draws the
+    whole figure once more, without rendering it, before measuring what this measures from the layout."""
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:  # a map's equal aspect shrinks its axes when drawn; text anchored to them follows
+        ax.apply_aspect()
+    return figure.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
 
 
 CAPTION_WIDTH = 135  # characters of 8-point text across the 7.5-inch figure

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex, to_rgb
 
+from pplib.figures import breaks
 from pplib.figures.charts import PALETTE  # importing charts also selects the headless backend and the house style
 from pplib.labels import column as column_label
 from pplib.measures.areas import LEVEL_LAYER, district_table, force_district_codes, tile_layout, withheld
@@ -69,20 +70,25 @@ def _is_integer_valued(values: np.ndarray) -> bool:
 
 
 def _upper_bounds(values: np.ndarray, k: int, scheme: str) -> np.ndarray:
-    import mapclassify
-
     if k <= 1:
         return np.array([values.max()])
     # "NaturalBreaks" is computed by Fisher's exact Jenks method: mapclassify's NaturalBreaks is
     # k-means from random starts and could draw a different map on each run.
     name = "FisherJenks" if scheme in ("NaturalBreaks", "natural_breaks", "FisherJenks") else scheme
-    classifier = getattr(mapclassify, name, None)
-    if classifier is None:
-        raise ValueError(f"unknown classification scheme '{scheme}' (try NaturalBreaks, Quantiles, EqualInterval)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # duplicate quantile edges are merged below
-        bins = classifier(values, k=k).bins
+        bins = breaks.SCHEMES[name](values, k) if name in breaks.SCHEMES else _mapclassify_bins(values, k, name)
     return np.unique(np.append(bins[bins < values.max()], values.max()))
+
+
+def _mapclassify_bins(values: np.ndarray, k: int, name: str) -> np.ndarray:
+    """Any other scheme mapclassify knows: imported only then (it brings scipy.stats and scikit-learn)."""
+    import mapclassify
+
+    classifier = getattr(mapclassify, name, None)
+    if classifier is None:
+        raise ValueError(f"unknown classification scheme '{name}' (try NaturalBreaks, Quantiles, EqualInterval)")
+    return classifier(values, k=k).bins
 
 
 def _range_labels(ranges: list[tuple[float, float]], integer: bool) -> list[str]:
