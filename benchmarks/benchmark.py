@@ -335,6 +335,25 @@ def _times(value: float | None) -> str | None:
     return None if value is None else f"{value:.2f}x"
 
 
+def scale_rows(scale: str, root: Path, base: Path) -> list[tuple]:
+    rows_out = []
+    for rows in (int(n) for n in scale.split(",") if n):
+        progress(f"data scale {rows:,}...")
+        seconds, peak, added = data_scale(rows, root / "scale", base)
+        rows_out.append((f"{rows:,} crime records loaded, validated, cleaned, counted (fresh process, untraced)",
+                         f"{seconds:,.1f} s; peak {peak:,.0f} MB resident, {added:,.0f} MB above the process's "
+                         f"peak before the load (a separate run)", None, None))
+    return rows_out
+
+
+def scale_only(scale: str, root: Path, when: dt.datetime, load: float) -> int:
+    base = Path(__file__).resolve().parents[1] / "data" / "sample" / "localities" / "nottinghamshire"
+    header = (f"pplib data scale, {when:%d %B %Y %H:%M} UTC: synthetic crimes from {base.name}, on "
+              f"{machine_description()}; load average {load:.1f} at the start")
+    print(format_table(header, scale_rows(scale, root, base)))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forces", type=int, default=len(all_forces()),
@@ -346,6 +365,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="10000,100000,1000000", help="record counts for the data-scale test")
     parser.add_argument("--work", default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--no-dask", action="store_true", help="skip timing the build on a local Dask cluster")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only the data-scale rows (no build, naive or floor), on the first sample locality")
     parser.add_argument("--pdf-forces", type=int, default=3,
                         help="reports printed to PDF after the timings, for their page counts (default 3; 0: none)")
     args = parser.parse_args(argv)
@@ -353,6 +374,8 @@ def main(argv=None) -> int:
     root = Path(args.work or tempfile.mkdtemp(prefix="pplib-benchmark-"))
     os.environ.setdefault("MPLCONFIGDIR", str(root / "mpl"))
     when, load = dt.datetime.now(dt.timezone.utc), os.getloadavg()[0]
+    if args.scale_only:
+        return scale_only(args.scale, root, when, load)
     built, middle, big = choose_forces(all_forces(), args.forces, args.naive_forces)
     progress(f"work in {root}; building {len(built)} forces; naive on {big} (largest) and {', '.join(middle)}")
     folders = localities(built, root / "localities")
@@ -376,10 +399,7 @@ def main(argv=None) -> int:
     figures = report_figures(results, args.pdf_forces)
     audited = [r for r in results if r.cells_shown + r.cells_suppressed]
     shares = [100 * r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
-    scale = []
-    for rows in (int(n) for n in args.scale.split(",") if n):
-        progress(f"data scale {rows:,}...")
-        scale.append((rows, *data_scale(rows, root / "scale", folders[0])))
+    scale = scale_rows(args.scale, root, folders[0])
 
     n = len(folders)
     typical = statistics.median(loops[s] for s in middle) if middle else None
@@ -409,10 +429,7 @@ def main(argv=None) -> int:
          "not printed", None, None),
         ("suppressed local count cells (share per report)", spread(shares, "%", 1), None, None),
     ]
-    for rows, seconds, peak, added in scale:
-        table.append((f"{rows:,} crime records loaded, validated, cleaned, counted (fresh process, untraced)",
-                      f"{seconds:,.1f} s; peak {peak:,.0f} MB resident, {added:,.0f} MB above the process's "
-                      f"peak before the load (a separate run)", None, None))
+    table += scale
     print(format_table(header_line(jobs, n, when, machine_description(), load), table))
     return 0
 

@@ -5,6 +5,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
@@ -53,11 +54,10 @@ def exploitation_types(value) -> list[str]:
 
 def split_primary_secondary(values: pd.Series) -> pd.DataFrame:
     """Primary type = first recorded; secondary = the others, joined with '; '."""
-    parsed = by_value(values, exploitation_types)
-    return pd.DataFrame({
-        "primary_type": parsed.map(lambda t: t[0]),
-        "secondary_types": parsed.map(lambda t: "; ".join(t[1:])),
-    }, index=values.index)
+    primary = by_value(values, lambda v: exploitation_types(v)[0])
+    secondary = by_value(values, lambda v: "; ".join(exploitation_types(v)[1:]))
+    return pd.DataFrame({"primary_type": primary.astype("str"), "secondary_types": secondary.astype("str")},
+                        index=values.index)
 
 
 def missing(value) -> bool:
@@ -143,8 +143,10 @@ def by_value(values: pd.Series, function) -> pd.Series:
     """`function` applied once per distinct value, not once per row: extracts repeat the same dates,
     nationalities and codes thousands of times."""
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
-    results = [function(u) for u in uniques]
-    return pd.Series([results[c] for c in codes], index=values.index, dtype=object)
+    results = np.empty(len(uniques), dtype=object)
+    for position, unique in enumerate(uniques):  # one by one: a result may itself be a list
+        results[position] = function(unique)
+    return pd.Series(results[codes], index=values.index, dtype=object)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pplib.config import ConfigError, Locality
@@ -28,27 +29,39 @@ LEDGER_COLUMNS = ["source", "file", "source_row", "status", "merged_into", "reas
 
 @dataclass
 class Ledger:
-    """Where every input row went."""
+    """Where every input row went: one frame per step (all the rows it sorted, at once), joined at the end."""
     entries: list[pd.DataFrame] = field(default_factory=list)
 
     def record(self, loaded: LoadedSource, rows: pd.DataFrame, status: str, reason="", merged_into=None,
                notes: dict[int, str] | None = None) -> None:
+        """`reason` and `merged_into`: one value for every row, or one per row (a Series aligned with `rows`)."""
         if rows.empty:
             return
-        entry = pd.DataFrame({"source": loaded.kind, "file": loaded.path.name,
-                              "source_row": rows["source_row"].to_numpy(), "status": status,
-                              "merged_into": merged_into if merged_into is not None else pd.NA,
-                              "reason": reason})
-        notes = notes or {}
-        entry["notes"] = entry["source_row"].map(lambda row: notes.get(row, ""))
-        self.entries.append(entry)
+        source_row = rows["source_row"].to_numpy()
+        self.entries.append(pd.DataFrame({
+            "source": loaded.kind, "file": loaded.path.name, "source_row": source_row, "status": status,
+            "merged_into": _per_row(pd.NA if merged_into is None else merged_into),
+            "reason": _per_row(reason), "notes": _notes_of(source_row, notes)}))
 
     def frame(self) -> pd.DataFrame:
         if not self.entries:
             return pd.DataFrame(columns=LEDGER_COLUMNS)
         table = pd.concat(self.entries, ignore_index=True)
         table["merged_into"] = table["merged_into"].astype("Int64")
+        text = ["source", "file", "status", "reason", "notes"]
+        table[text] = table[text].astype("str")  # one dtype whether an entry's values were one or one per row
         return table.sort_values(["source", "source_row"]).reset_index(drop=True)[LEDGER_COLUMNS]
+
+
+def _per_row(value):
+    return value.to_numpy() if isinstance(value, pd.Series) else value
+
+
+def _notes_of(source_row, notes: dict[int, str] | None):
+    """Each row's notes, or "" (a dictionary lookup over the whole column, not a call per row)."""
+    if not notes:
+        return ""
+    return pd.Series(source_row).map(notes).fillna("").to_numpy()
 
 
 @dataclass
@@ -89,62 +102,111 @@ def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
     def blanked(column: pd.Series) -> pd.Series:
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
             return column
-        return column.astype(object).mask(by_value(column, missing).astype(bool), pd.NA)
-    return frame.apply(blanked)
+        codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
+        blank = np.append(np.array([missing(u) for u in uniques], dtype=bool), True)  # code -1: missing
+        values = column.to_numpy(dtype=object, copy=True)
+        values[blank[codes]] = pd.NA
+        return pd.Series(values, index=column.index, dtype=object)
+    return pd.DataFrame({name: blanked(column) for name, column in frame.items()}, index=frame.index)
 
 
 def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     """Reject rows the file's structure garbles, blank rows and rows with a bad required value; blank out
     bad optional values (noted)."""
     frame = _blank_to_na(loaded.frame)
-    for row, reason in loaded.malformed.items():
-        ledger.record(loaded, frame[frame["source_row"] == row], "rejected", reason)
-    frame = frame[~frame["source_row"].isin(list(loaded.malformed))]
-    values = frame.drop(columns="source_row")
-    blank = values.isna().all(axis=1)
+    malformed = frame["source_row"].isin(list(loaded.malformed))
+    _reject_with_reasons(loaded, ledger, frame[malformed], loaded.malformed)
+    frame = _without(frame, malformed)
+    blank = frame.drop(columns="source_row").isna().all(axis=1)
     ledger.record(loaded, frame[blank], "rejected", "blank row")
-    frame = frame[~blank]
+    frame = _without(frame, blank)
     found = validate.problems(loaded, frame)
     problems.append(found.assign(source=loaded.kind, file=loaded.path.name))
     rejected_rows = found.loc[found["severity"] == "reject"].groupby("source_row")["message"].agg("; ".join)
-    for row, message in rejected_rows.items():
-        ledger.record(loaded, frame[frame["source_row"] == row], "rejected", message)
-    frame = frame[~frame["source_row"].isin(rejected_rows.index)].copy()
+    rejected = frame["source_row"].isin(rejected_rows.index)
+    _reject_with_reasons(loaded, ledger, frame[rejected], rejected_rows)
+    frame = _without(frame, rejected)
     notes = found[found["severity"] == "note"]
-    for note in notes.itertuples():
-        if note.expected.startswith("a date") or note.column == "age":
-            frame.loc[frame["source_row"] == note.source_row, note.column] = pd.NA
+    _blank_noted_values(frame, notes)
     return frame, notes.groupby("source_row")["message"].agg("; ".join).to_dict()
+
+
+def _without(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """`frame` less the `rows` marked, not copied when none is (a million rows: a copy is a few hundred MB)."""
+    return frame[~rows] if rows.any() else frame
+
+
+def _reject_with_reasons(loaded: LoadedSource, ledger: Ledger, rows: pd.DataFrame, reasons) -> None:
+    """`rows` rejected, each with its own reason (`reasons`: source_row -> reason, a dict or a Series)."""
+    ledger.record(loaded, rows, "rejected", rows["source_row"].map(reasons))
+
+
+def _blank_noted_values(frame: pd.DataFrame, notes: pd.DataFrame) -> None:
+    """A date or an age that cannot be read is treated as missing (in place), one column at a time."""
+    unreadable = np.array([e.startswith("a date") or c == "age" for e, c in zip(notes["expected"], notes["column"])],
+                          dtype=bool)
+    for column, rows in notes[unreadable].groupby("column")["source_row"]:
+        frame.loc[frame["source_row"].isin(rows), column] = pd.NA
 
 
 def _merge_duplicates(frame: pd.DataFrame, keys: list[str], loaded: LoadedSource, ledger: Ledger,
                       notes: dict) -> pd.DataFrame:
-    """One record per key, each column taking the most complete record's value, then the next's."""
-    keyed = frame.dropna(subset=keys)
-    unkeyed = frame[frame[keys].isna().any(axis=1)]
-    ranked = keyed.assign(_filled=keyed.notna().sum(axis=1)).sort_values(
+    """One record per key, each column taking the most complete record's value, then the next's. Only the
+    rows sharing a key are grouped; the rows merged go to the ledger in one entry, and the result is taken
+    from `frame` in one pass, each merged record at its first row's place (in source_row order)."""
+    frame = frame if frame["source_row"].is_monotonic_increasing else frame.sort_values("source_row")
+    keyed = frame[keys].notna().all(axis=1).to_numpy()
+    repeated = keyed & frame.duplicated(keys, keep=False).to_numpy()
+    ranked = _most_complete_first(frame[repeated])
+    merged = ranked.groupby(keys, sort=False).first().reset_index()
+    merged["source_row"] = ranked.drop_duplicates(keys)["source_row"].to_numpy()  # groups in order of first rows
+    _record_merged(ranked, keys, loaded, ledger, notes)
+    kept = ~repeated
+    kept[repeated] = np.isin(frame["source_row"].to_numpy()[repeated], merged["source_row"].to_numpy())
+    return _take_merged(frame, kept, keyed, merged)
+
+
+def _take_merged(frame: pd.DataFrame, kept: np.ndarray, keyed: np.ndarray, merged: pd.DataFrame) -> pd.DataFrame:
+    """The `kept` rows of `frame`, those that merged records replace holding the merged values, and in keyed
+    rows a missing text value as None, as grouping leaves it."""
+    rows = frame["source_row"].to_numpy()[kept]
+    replaced = np.searchsorted(rows, merged["source_row"].to_numpy())
+    keyed = keyed[kept]
+    columns = {}
+    for name, column in frame.items():
+        values = column.to_numpy()[kept]
+        if name != "source_row":
+            values[replaced] = merged[name].to_numpy(dtype=values.dtype)
+        if values.dtype == object:
+            values[keyed & pd.isna(values)] = None
+        columns[name] = pd.Series(values, dtype=column.dtype, copy=False)  # object stays object
+    return pd.DataFrame(columns)
+
+
+def _most_complete_first(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(_filled=frame.notna().sum(axis=1)).sort_values(
         ["_filled", "source_row"], ascending=[False, True]).drop(columns="_filled")
-    merged = ranked.groupby(keys, sort=False, dropna=False).first().reset_index()
-    keepers = ranked.drop_duplicates(keys).set_index(keys)["source_row"]
-    merged["source_row"] = merged.set_index(keys).index.map(keepers)
-    for _, group in ranked[ranked.duplicated(keys, keep=False)].groupby(keys, sort=False):
-        kept, others = group.iloc[0], group.iloc[1:]
-        ledger.record(loaded, others, "merged", f"duplicate of row {kept['source_row']} (same {', '.join(keys)})",
-                      merged_into=int(kept["source_row"]), notes=notes)
-    return pd.concat([merged[frame.columns], unkeyed]).sort_values("source_row").reset_index(drop=True)
+
+
+def _record_merged(ranked: pd.DataFrame, keys: list[str], loaded: LoadedSource, ledger: Ledger,
+                   notes: dict) -> None:
+    """Every row but the first of each key, merged into that first row, as one ledger entry."""
+    kept = ranked.groupby(keys, sort=False)["source_row"].transform("first")
+    merged = ranked.duplicated(keys).to_numpy()
+    into = kept[merged]
+    ledger.record(loaded, ranked[merged], "merged", "duplicate of row " + into.astype(str) +
+                  f" (same {', '.join(keys)})", merged_into=into, notes=notes)
 
 
 def _keep_in_period(frame: pd.DataFrame, date_col: str, loaded: LoadedSource, locality: Locality,
                     ledger: Ledger, notes: dict) -> pd.DataFrame:
     start, end = pd.Timestamp(locality.period.start), pd.Timestamp(locality.period.end)
     inside = frame[date_col].between(start, end)
-    for row in frame[~inside].itertuples():
-        date = getattr(row, date_col)
-        shown = f"{date:%d/%m/%Y}" if pd.notna(date) else "no date"
-        ledger.record(loaded, frame[frame["source_row"] == row.source_row], "rejected",
-                      f"{date_col} {shown} is outside the report period "
-                      f"{start:%d/%m/%Y} to {end:%d/%m/%Y}", notes=notes)
-    return frame[inside].copy()
+    outside = frame[~inside]
+    shown = by_value(outside[date_col], lambda date: f"{date:%d/%m/%Y}" if pd.notna(date) else "no date")
+    ledger.record(loaded, outside, "rejected", f"{date_col} " + shown.astype(str) +
+                  f" is outside the report period {start:%d/%m/%Y} to {end:%d/%m/%Y}", notes=notes)
+    return _without(frame, ~inside)
 
 
 def _add_calendar(frame: pd.DataFrame, date_col: str) -> pd.DataFrame:
@@ -171,7 +233,7 @@ def _crimes(loaded, locality, ledger, problems):
     frame["date_recorded"] = clean.parse_dates(frame["date_recorded"])
     frame["date_committed"] = clean.parse_dates(frame["date_committed"])
     frame = _keep_in_period(frame, "date_recorded", loaded, locality, ledger, notes)
-    frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
+    frame[["primary_type", "secondary_types"]] = clean.split_primary_secondary(frame["exploitation_types"])
     frame["county_lines"] = clean.by_value(frame["county_lines"], clean.flag).astype("boolean")
     # a district recorded by name only (mapped to lad_name) places the crime as its code would
     frame["lad_code"] = clean.by_value(frame["lad_code"].fillna(frame["lad_name"]), clean.lad_code)
@@ -215,7 +277,7 @@ def _referrals(loaded, locality, date_col, key, ledger, problems):
     frame = _merge_duplicates(frame, [key], loaded, ledger, notes)
     frame[date_col] = clean.parse_dates(frame[date_col])
     frame = _keep_in_period(frame, date_col, loaded, locality, ledger, notes)
-    frame = pd.concat([frame, clean.split_primary_secondary(frame["exploitation_types"])], axis=1)
+    frame[["primary_type", "secondary_types"]] = clean.split_primary_secondary(frame["exploitation_types"])
     frame["sex"] = clean.by_value(frame["sex"], clean.sex)
     frame["nationality"] = _nationalities(frame["nationality"])
     frame["lad_code"] = clean.by_value(frame["lad_code"], clean.lad_code)

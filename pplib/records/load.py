@@ -16,6 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pplib.config import Locality, Source
@@ -49,7 +50,7 @@ class LoadedSource:
     malformed: dict[int, str] = field(default_factory=dict)  # source_row -> why the row cannot be read
 
 
-def _encoding(path: Path, data: bytes, configured: str | None) -> str:
+def _encoding(path: Path, data: bytes | Path, configured: str | None) -> str:
     """The encoding the file's bytes are read in: the configured one, else the first fallback they decode in."""
     if configured:
         problem = _decode_problem(data, configured)
@@ -67,19 +68,44 @@ def _encoding(path: Path, data: bytes, configured: str | None) -> str:
 DECODE_CHUNK = 1 << 20
 
 
-def _decode_problem(data: bytes, encoding: str) -> str | None:
-    """Why the bytes are not text in `encoding`, or None. Decoded a megabyte at a time and thrown away: a
-    decoded copy of a whole extract can take four times its size."""
+def _decode_problem(data: bytes | Path, encoding: str) -> str | None:
+    """Why the bytes (or the file's) are not text in `encoding`, or None. Decoded a megabyte at a time and
+    thrown away: a decoded copy of a whole extract can take four times its size."""
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError as exc:
         return str(exc)
-    for offset in range(0, len(data) or 1, DECODE_CHUNK):
+    offset = 0
+    for chunk, last in _chunks(data):
         try:
-            decoder.decode(data[offset:offset + DECODE_CHUNK], final=offset + DECODE_CHUNK >= len(data))
+            decoder.decode(chunk, final=last)
         except UnicodeDecodeError as exc:
-            return f"byte {data[offset + exc.start]:#04x} at byte {offset + exc.start:,}: {exc.reason}"
+            return f"byte {_byte_at(data, offset + exc.start):#04x} at byte {offset + exc.start:,}: {exc.reason}"
+        offset += len(chunk)
     return None
+
+
+def _byte_at(data: bytes | Path, position: int) -> int:
+    if isinstance(data, Path):
+        with data.open("rb") as handle:
+            handle.seek(position)
+            return handle.read(1)[0]
+    return data[position]
+
+
+def _chunks(data: bytes | Path):
+    """(chunk, is it the last) a megabyte at a time, from bytes or straight from a file (never all of it held)."""
+    if isinstance(data, Path):
+        with data.open("rb") as handle:
+            chunk = handle.read(DECODE_CHUNK)
+            while True:
+                following = handle.read(DECODE_CHUNK)
+                yield chunk, not following
+                if not following:
+                    return
+                chunk = following
+    for offset in range(0, len(data) or 1, DECODE_CHUNK):
+        yield data[offset:offset + DECODE_CHUNK], offset + DECODE_CHUNK >= len(data)
 
 
 @dataclass
@@ -105,14 +131,16 @@ def _read_grid(path: Path, source: Source) -> tuple[pd.DataFrame, str | None, Cs
     if suffix in EXCEL_SUFFIXES:
         return _excel_grid(path, source), None, None
     if suffix in CSV_SUFFIXES:
-        data = path.read_bytes()
-        if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        with path.open("rb") as handle:
+            head = handle.read(len(OLE2_MAGIC))
+        if head.startswith((ZIP_MAGIC, OLE2_MAGIC)):
             raise SourceError(f"{path}: is an Excel workbook saved with a {suffix} name, not CSV text; "
                               "name it .xlsx, or save it from Excel as CSV UTF-8")
-        encoding = _encoding(path, data, source.encoding)
+        # read from the file at each step, never held whole: a million-row extract is hundreds of megabytes
+        encoding = _encoding(path, path, source.encoding)
         delimiter = source.delimiter or ","
-        layout = _csv_layout(path, data, encoding, delimiter)
-        return _csv_grid(data, encoding, layout, delimiter), encoding, layout
+        layout = _csv_layout(path, path, encoding, delimiter)
+        return _csv_grid(path, encoding, layout, delimiter), encoding, layout
     raise SourceError(f"{path}: unsupported file type '{suffix}'; expected .csv or .xlsx")
 
 
@@ -135,23 +163,27 @@ def _excel_grid(path: Path, source: Source) -> pd.DataFrame:
                           "open it in Excel and save it again as .xlsx") from None
 
 
-def _csv_text(data: bytes, encoding: str) -> io.TextIOWrapper:
+def _csv_text(data: bytes | Path, encoding: str) -> io.TextIOWrapper:
+    if isinstance(data, Path):
+        return data.open(encoding=encoding, newline="")
     return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
 
 
-def _csv_layout(path: Path, data: bytes, encoding: str, delimiter: str = ",") -> CsvLayout:
+def _csv_layout(path: Path, data: bytes | Path, encoding: str, delimiter: str = ",") -> CsvLayout:
     """Each record's field count and first line, read strictly: a quote that is never closed, or text
     after a closing quote, fails here with its line rather than silently joining or shifting rows."""
-    reader = csv.reader(_csv_text(data, encoding), strict=True, delimiter=delimiter)
     layout, line = CsvLayout(array("l"), array("l"), array("l")), 1
-    try:
-        for row in reader:
-            layout.fields.append(len(row))
-            layout.lines.append(line)
-            layout.ends.append(reader.line_num)
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise SourceError(_quoting_message(path, line, reader.line_num, str(exc))) from None
+    fields, lines, ends = layout.fields.append, layout.lines.append, layout.ends.append  # the loop runs per row
+    with _csv_text(data, encoding) as text:
+        reader = csv.reader(text, strict=True, delimiter=delimiter)
+        try:
+            for row in reader:
+                fields(len(row))
+                lines(line)
+                line = reader.line_num + 1
+                ends(line - 1)
+        except csv.Error as exc:
+            raise SourceError(_quoting_message(path, line, reader.line_num, str(exc))) from None
     return layout
 
 
@@ -166,7 +198,8 @@ def _quoting_message(path: Path, start: int, end: int, problem: str) -> str:
             "every quote inside a field must be doubled (\"\"), or the field not quoted")
 
 
-def _csv_grid(data: bytes, encoding: str, layout: CsvLayout | None = None, delimiter: str = ",") -> pd.DataFrame:
+def _csv_grid(data: bytes | Path, encoding: str, layout: CsvLayout | None = None,
+              delimiter: str = ",") -> pd.DataFrame:
     """Every record of a CSV as a row (blank ones too, so row numbers match Excel's), padded with "" to the
     widest: title rows above the header have fewer fields than the data. pandas' parser reads the cells
     from the bytes, sharing one string object between equal values (a million-row extract repeats its
@@ -175,10 +208,11 @@ def _csv_grid(data: bytes, encoding: str, layout: CsvLayout | None = None, delim
     width = max(layout.fields, default=0)
     if width == 0:
         return pd.DataFrame()
-    grid = pd.read_csv(_csv_text(data, encoding), sep=delimiter, header=None, names=range(width), dtype=object,
-                       na_filter=False,
-                       keep_default_na=False, skip_blank_lines=False, engine="c")
-    return grid.fillna("")
+    with _csv_text(data, encoding) as text:
+        grid = pd.read_csv(text, sep=delimiter, header=None, names=range(width), dtype=object, na_filter=False,
+                           keep_default_na=False, skip_blank_lines=False, engine="c")
+    padded = grid.columns[grid.isna().any()]  # only records shorter than the widest have gaps
+    return grid.fillna(dict.fromkeys(padded, "")) if len(padded) else grid
 
 
 def _cell_text(value) -> str:
@@ -316,6 +350,7 @@ def _check_line_breaks(path: Path, kind: str, frame: pd.DataFrame, columns: dict
     """A line break inside a CSV field belongs in free text (modus operandi, descriptions). Anywhere else it
     is a quote left open that swallowed the next lines into one field, even when the field count still
     matches: refused, naming the line where the quote opened."""
+    frame = frame[_spans_lines(frame["source_row"].to_numpy(), layout)]  # only these can hold a line break
     for field_ in SCHEMAS[kind].fields:
         if field_.kind == "text" or field_.name not in columns:
             continue
@@ -325,6 +360,16 @@ def _check_line_breaks(path: Path, kind: str, frame: pd.DataFrame, columns: dict
             raise SourceError(f"{path}: line {layout.lines[row - 1]} (row {row}), column '{columns[field_.name]}' "
                               f"({field_.name}): a quoted field runs over several lines, which only free text "
                               "may: a quote is probably not closed; fix the quotes on that line")
+
+
+def _spans_lines(source_rows: np.ndarray, layout: CsvLayout) -> np.ndarray:
+    """Whether each row's record runs over more than one line (a row the layout does not know: assumed so)."""
+    spans = np.asarray(layout.ends) > np.asarray(layout.lines)
+    index = source_rows - 1  # grid row 0 is Excel row 1, and the layout has one entry per grid row
+    known = index < len(spans)
+    result = np.ones(len(source_rows), dtype=bool)
+    result[known] = spans[index[known]]
+    return result
 
 
 def _check_date_conventions(path: Path, kind: str, frame: pd.DataFrame, columns: dict[str, str],
