@@ -16,7 +16,7 @@ Every side runs `--jobs` at a time (default: one per core), and the table's head
   no kernel and no export.
 
 Then, for 10,000 / 100,000 / 1,000,000 synthetic crime records, load + validate + clean + count, each size
-timed in a fresh process with no allocation tracing, and its peak memory (ru_maxrss) taken in another fresh
+timed in a fresh process with no allocation tracing, and its peak memory (VmHWM, the child's own) taken in another fresh
 process.
 """
 from __future__ import annotations
@@ -286,12 +286,23 @@ def _time_load(folder: Path) -> float:
     return time.perf_counter() - start
 
 
+def _peak_resident_mb() -> float:
+    """This process's own peak resident memory. ru_maxrss of a spawned child starts at its parent's
+    high-water mark (it is inherited across fork), so on Linux read VmHWM, which is the child's alone."""
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
+
+
 def _peak_load(folder: Path) -> tuple[float, float]:
     """In another fresh process: (peak resident MB over the whole process, MB of it added by the load)."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_resident_mb()
     _load_and_count(folder)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return after / 1024, (after - before) / 1024  # ru_maxrss is in KiB on Linux
+    after = _peak_resident_mb()
+    return after, after - before
 
 
 def in_fresh_process(function, *args):

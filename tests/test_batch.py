@@ -10,6 +10,7 @@ from factories import browser_or_skip
 from pplib.build import execute, locality, outputs, stamps
 from pplib.build.batch import build
 from pplib.cli import main
+from pplib.config import load_locality
 from pplib.paths import LOCALITIES_DIR
 
 pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
@@ -89,7 +90,11 @@ def test_rebuild_only_what_failed_or_changed(two_localities, tmp_path, monkeypat
     case_study = next((healthy / "case_studies").glob("*.md"))
     case_study.write_text(case_study.read_text(encoding="utf-8") + "\nUpdated.\n", encoding="utf-8")
     fourth = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
-    assert fourth[healthy.name].built == list(SECTIONS) and fourth[flaky.name].status == "up to date"
+    assert fourth[healthy.name].built == [], "neither section reads the case studies"
+    crimes = load_locality(healthy).source_path("crimes")
+    crimes.write_bytes(crimes.read_bytes() + b" ")
+    fifth = {r.locality: r for r in build(two_localities, SECTIONS, out, editions=("internal",), jobs=1)}
+    assert fifth[healthy.name].built == ["local_picture"] and fifth[flaky.name].status == "up to date"
 
 
 def test_assembled_report_has_every_section_and_a_contents_list(tmp_path):

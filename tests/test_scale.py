@@ -2,6 +2,7 @@
 files read straight from disk (never held whole) giving what reading their bytes gives."""
 from __future__ import annotations
 
+import codecs
 import random
 
 import pandas as pd
@@ -9,8 +10,9 @@ import pytest
 from factories import crime, make_locality, victim
 
 from pplib.config import load_locality
+from pplib.records import load
 from pplib.records.dataset import LEDGER_COLUMNS, Ledger, _merge_duplicates, load_locality_data
-from pplib.records.load import LoadedSource, _csv_grid, _csv_layout, _decode_problem
+from pplib.records.load import LoadedSource, SourceError, _csv_grid, _csv_layout, _decode_problem
 
 
 def _load(folder):
@@ -105,3 +107,60 @@ def test_a_csv_read_from_disk_matches_its_bytes(tmp_path):
     path.write_bytes(bad)
     assert _decode_problem(path, "utf-8") == _decode_problem(bad, "utf-8")
     assert "at byte 1,600,003" in _decode_problem(path, "utf-8")
+
+
+# Pieces a CSV is made of, the awkward ones included: quoted separators and line breaks, doubled quotes,
+# CR LF, blank lines, a BOM, text after a closing quote, a quote inside an unquoted field, a lone CR, NUL.
+_PIECES = ["a", "b", ",", ",", ";", "\n", "\r\n", '"x,y"', '"two\nlines"', '"q""d"', '""', " ", "é", '"\r\n"',
+           '"a"b', 'c"d', "\r", "\x00"]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_the_numpy_layout_is_the_csv_modules_wherever_it_gives_one(chunk, tmp_path, monkeypatch):
+    monkeypatch.setattr(load, "DECODE_CHUNK", chunk)
+    path, plain = tmp_path / "x.csv", 0
+    for seed in range(1500):
+        generator = random.Random(seed)
+        text = "".join(generator.choice(_PIECES) for _ in range(generator.randint(0, 40)))
+        encoding, delimiter = generator.choice(["utf-8", "utf-8-sig", "cp1252"]), generator.choice([",", ";"])
+        data = (codecs.BOM_UTF8 if seed % 5 == 0 else b"") + text.encode("cp1252" if encoding == "cp1252" else "utf-8")
+        path.write_bytes(data)
+        try:
+            strict = load._strict_csv_layout(path, data, encoding, delimiter)
+        except SourceError as error:
+            strict = str(error)
+        fast = load._plain_csv_layout(path if seed % 2 else data, encoding, delimiter)
+        if fast is not None:
+            plain += 1
+            assert fast == strict, (seed, data)
+        whole = _csv_layout(path, data, encoding, delimiter) if not isinstance(strict, str) else None
+        assert whole is None or whole == strict
+    assert plain > 100  # most plain files take the fast way
+
+
+def test_an_irregular_csv_is_still_refused_with_its_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b'a,b\n1,"2"x\n3,4\n')
+    with pytest.raises(SourceError, match="line 2: a closing quote is followed by more text"):
+        _csv_layout(path, path, "utf-8")
+    path.write_bytes(b'a,b\n1,"2\n3,4\n')
+    with pytest.raises(SourceError, match="line 2: a quote opened on this line is never closed"):
+        _csv_layout(path, path, "utf-8")
+
+
+def test_the_ledger_frame_is_str_text_whatever_each_entry_held(tmp_path):
+    frame = pd.DataFrame({"source_row": [4, 2, 3]})
+    ledger = Ledger()
+    crimes = LoadedSource("crimes", tmp_path / "c.csv", frame, 3, 1, None, {})
+    victims = LoadedSource("victims", tmp_path / "v.csv", frame, 3, 1, None, {})
+    ledger.record(victims, frame.iloc[:1], "used")
+    ledger.record(crimes, frame, "rejected", pd.Series(["x", "y", "x"]), merged_into=pd.Series([2, 3, 2]),
+                  notes={2: "n"})
+    got = ledger.frame()
+    assert got[["source", "source_row"]].values.tolist() == [["crimes", 2], ["crimes", 3], ["crimes", 4],
+                                                             ["victims", 4]]
+    assert got["reason"].tolist() == ["y", "x", "x", ""] and got["notes"].tolist() == ["n", "", "", ""]
+    assert got["merged_into"].tolist()[:3] == [3, 2, 2] and pd.isna(got["merged_into"].iloc[3])
+    assert [str(got[c].dtype) for c in LEDGER_COLUMNS] == ["str", "str", "int64", "str", "Int64", "str", "str"]
+    counts = got.groupby("source")["status"].value_counts().unstack(fill_value=0)
+    assert list(counts.columns) == ["rejected", "used"]  # no column for a status no row has

@@ -27,10 +27,15 @@ REGISTERS = ("assets", "actions", "risks", "intelligence_gaps")
 LEDGER_COLUMNS = ["source", "file", "source_row", "status", "merged_into", "reason", "notes"]
 
 
+TEXT_COLUMNS = ("source", "file", "status", "reason", "notes")
+
+
 @dataclass
 class Ledger:
-    """Where every input row went: one frame per step (all the rows it sorted, at once), joined at the end."""
-    entries: list[pd.DataFrame] = field(default_factory=list)
+    """Where every input row went: one entry per step (all the rows it sorted, at once), joined at the end.
+    Its text is held as codes into each entry's few distinct values (a million rows repeat "used", the file's
+    name and "" endlessly), and written out as `str` only by `frame()`."""
+    entries: list[dict] = field(default_factory=list)
 
     def record(self, loaded: LoadedSource, rows: pd.DataFrame, status: str, reason="", merged_into=None,
                notes: dict[int, str] | None = None) -> None:
@@ -38,19 +43,22 @@ class Ledger:
         if rows.empty:
             return
         source_row = rows["source_row"].to_numpy()
-        self.entries.append(pd.DataFrame({
-            "source": loaded.kind, "file": loaded.path.name, "source_row": source_row, "status": status,
-            "merged_into": _per_row(pd.NA if merged_into is None else merged_into),
-            "reason": _per_row(reason), "notes": _notes_of(source_row, notes)}))
+        text = {"source": loaded.kind, "file": loaded.path.name, "status": status, "reason": _per_row(reason),
+                "notes": _notes_of(source_row, notes)}
+        self.entries.append({"source_row": source_row, "merged_into": _per_row(merged_into),
+                             **{name: _coded(value) for name, value in text.items()}})
 
     def frame(self) -> pd.DataFrame:
         if not self.entries:
             return pd.DataFrame(columns=LEDGER_COLUMNS)
-        table = pd.concat(self.entries, ignore_index=True)
-        table["merged_into"] = table["merged_into"].astype("Int64")
-        text = ["source", "file", "status", "reason", "notes"]
-        table[text] = table[text].astype("str")  # one dtype whether an entry's values were one or one per row
-        return table.sort_values(["source", "source_row"]).reset_index(drop=True)[LEDGER_COLUMNS]
+        sizes = [len(entry["source_row"]) for entry in self.entries]
+        source_row = np.concatenate([entry["source_row"] for entry in self.entries])
+        kinds = sorted({str(entry["source"][1][0]) for entry in self.entries})
+        rank = np.repeat([kinds.index(str(entry["source"][1][0])) for entry in self.entries], sizes)
+        order = np.lexsort((source_row, rank))  # by source, then row, as sort_values would
+        columns = {name: _joined_text([entry[name] for entry in self.entries], sizes) for name in TEXT_COLUMNS}
+        columns.update(source_row=source_row, merged_into=_joined_merged_into(self.entries, sizes))
+        return pd.DataFrame({name: _taken(columns[name], order) for name in LEDGER_COLUMNS})
 
 
 def _per_row(value):
@@ -62,6 +70,50 @@ def _notes_of(source_row, notes: dict[int, str] | None):
     if not notes:
         return ""
     return pd.Series(source_row).map(notes).fillna("").to_numpy()
+
+
+def _coded(value) -> tuple[np.ndarray | None, np.ndarray]:
+    """(codes, distinct values) of one value for every row (codes None) or of one value per row."""
+    if not isinstance(value, np.ndarray):
+        return None, np.array([value], dtype=object)
+    codes, uniques = pd.factorize(value.astype(object), use_na_sentinel=False)
+    return codes.astype(np.int32), np.asarray(uniques, dtype=object)
+
+
+def _joined_text(parts: list[tuple[np.ndarray | None, np.ndarray]], sizes: list[int]) -> pd.Categorical:
+    """The entries' coded text as one categorical of `str` values (a missing value stays missing)."""
+    values = pd.Series(np.concatenate([uniques for _, uniques in parts]), dtype=object).astype("str")
+    categories = pd.Index(values.dropna().unique(), dtype="str")
+    recoded = categories.get_indexer(values).astype(np.int32)  # -1 where missing
+    codes, offset = [], 0
+    for (entry_codes, uniques), size in zip(parts, sizes):
+        mine = recoded[offset:offset + len(uniques)]
+        codes.append(np.full(size, mine[0], dtype=np.int32) if entry_codes is None else mine[entry_codes])
+        offset += len(uniques)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
+
+
+def _joined_merged_into(entries: list[dict], sizes: list[int]) -> pd.arrays.IntegerArray:
+    """Each row's merged_into (missing for rows not merged) as Int64."""
+    values = np.zeros(sum(sizes), dtype=np.int64)
+    missing_ = np.ones(len(values), dtype=bool)
+    offset = 0
+    for entry, size in zip(entries, sizes):
+        into = entry["merged_into"]
+        if into is not None:
+            into = pd.array([into] * size if np.ndim(into) == 0 else into, dtype="Int64")
+            values[offset:offset + size] = into.to_numpy(dtype=np.int64, na_value=0)
+            missing_[offset:offset + size] = into.isna()
+        offset += size
+    return pd.arrays.IntegerArray(values, missing_)
+
+
+def _taken(values, order: np.ndarray):
+    """`values` in `order`; the text as `str`, the ledger's public dtype (with categoricals, a count per
+    status would gain columns for statuses no row has)."""
+    if isinstance(values, pd.Categorical):
+        return pd.Series(values.take(order)).astype("str")
+    return values.take(order) if isinstance(values, pd.api.extensions.ExtensionArray) else values[order]
 
 
 @dataclass
@@ -103,11 +155,14 @@ def _blank_to_na(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
             return column
         codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
-        blank = np.append(np.array([missing(u) for u in uniques], dtype=bool), True)  # code -1: missing
+        blank = np.append(np.array([missing(u) for u in uniques], dtype=bool), True)[codes]  # code -1: missing
+        if column.dtype == object and not blank.any():
+            return column  # shared, not copied: copy-on-write keeps the loaded frame as it was
         values = column.to_numpy(dtype=object, copy=True)
-        values[blank[codes]] = pd.NA
+        values[blank] = pd.NA
         return pd.Series(values, index=column.index, dtype=object)
-    return pd.DataFrame({name: blanked(column) for name, column in frame.items()}, index=frame.index)
+    # copy=False: a frame built from a dict copies (and stacks) every column by default
+    return pd.DataFrame({name: blanked(column) for name, column in frame.items()}, index=frame.index, copy=False)
 
 
 def _screen(loaded: LoadedSource, ledger: Ledger, problems: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
@@ -211,8 +266,15 @@ def _keep_in_period(frame: pd.DataFrame, date_col: str, loaded: LoadedSource, lo
 
 def _add_calendar(frame: pd.DataFrame, date_col: str) -> pd.DataFrame:
     dates = frame[date_col]
-    return frame.assign(year=dates.dt.year.astype("Int64"),
-                        quarter=dates.dt.to_period("Q").astype(str).str.replace("Q", "-Q"))
+    return frame.assign(year=dates.dt.year.astype("Int64"), quarter=_quarters(dates))
+
+
+def _quarters(dates: pd.Series) -> pd.Series:
+    """'2023-Q1' for each date, each distinct quarter written once: a million rows share a few dozen strings
+    (written row by row, they are a million strings, twice over)."""
+    codes, quarters = pd.factorize(dates.dt.to_period("Q"), use_na_sentinel=False)
+    labels = pd.Series(quarters).astype(str).str.replace("Q", "-Q")
+    return pd.Series(labels.to_numpy(dtype=object)[codes], index=dates.index, dtype=labels.dtype)
 
 
 def _split_personal(frame: pd.DataFrame, kind: str, personal: dict[str, pd.DataFrame]) -> pd.DataFrame:
