@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import logging
 import os
 import re
@@ -136,7 +137,7 @@ def _digest(locality, section: str, edition: str, parameters: dict, digests: dic
             reads: list[str] | None) -> str:
     """The section's inputs hash; a section that reads the others' work (the appendix) depends on theirs, the
     sections before it in `digests`."""
-    before = list(digests)[:list(digests).index(section)] if section in digests else list(digests)
+    before = itertools.takewhile(lambda earlier: earlier != section, digests)
     upstream = "".join(digests[s] for s in before) if section in READS_OTHER_SECTIONS else ""
     return inputs_hash(locality, section, edition, parameters, upstream, reads)
 

@@ -208,8 +208,10 @@ class Section:
             display(HTML(image))
             return shown
         self._emit(name, shown, caption, public)
-        if chart is not None:
-            display(HTML(markdown_html(charts.nothing_drawn(shown)) if image is None else image))
+        if image is not None:
+            display(HTML(image))
+        elif chart is not None:
+            self.statement(charts.nothing_drawn(shown))
         return shown
 
     def _shown(self, name: str, frame: pd.DataFrame, public: bool) -> pd.DataFrame:
