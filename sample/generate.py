@@ -20,11 +20,12 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -694,9 +695,14 @@ def _given_and_family(draw: Draw, country: str, sex: str) -> tuple[str, str]:
     return given, fake.last_name()
 
 
-def person_name(draw: Draw, country: str | None, sex: str, style: str) -> str:
-    given, family = _given_and_family(draw, country or "UK", sex)
-    return f"{family.upper()}, {given}" if style == "b" else f"{given} {family}"
+def person_name(draw: Draw, country: str | None, sex: str, style: str, avoid: frozenset[str] = frozenset()) -> str:
+    """A name no part of which, as the partner edition's case-study screen reads it (pplib.measures.focus), is a
+    word the locality's case studies write (a place such as Preston): the edition would refuse them."""
+    while True:
+        given, family = _given_and_family(draw, country or "UK", sex)
+        name = f"{family.upper()}, {given}" if style == "b" else f"{given} {family}"
+        if not {w[0].upper() + w[1:] for w in re.findall(r"[^\W_]+", name)} & avoid:
+            return name
 
 
 def _pick_nationality(draw: Draw, base: dict, boosts: list[str]) -> str:
@@ -764,6 +770,11 @@ class Context:
     style: str
     draw: Draw
     abbreviation: str
+
+    @cached_property
+    def case_study_words(self) -> frozenset[str]:
+        """The capitalised words of the case studies written for this locality (see write_case_studies)."""
+        return frozenset(re.findall(r"\b[A-Z][\w'-]*", " ".join(_case_study_texts(self).values())))
 
     @property
     def welsh(self) -> bool:
@@ -853,7 +864,7 @@ def _victim(ctx: Context, ref: str, age_group: str, types, county_lines: bool, c
     age = _pick_age(draw, age_group, county_lines)
     dob = _date_of_birth(draw, age, committed) if age is not None else None
     return {"crime_ref": ref, "victim_id": f"{'P' if ctx.style == 'a' else 'NOM'}{draw.integer(1_000_000, 9_999_999)}",
-            "victim_name": person_name(draw, country, sex, ctx.style), "date_of_birth": dob,
+            "victim_name": person_name(draw, country, sex, ctx.style, ctx.case_study_words), "date_of_birth": dob,
             "age": _age_on(dob, committed) if dob else None, "sex": sex, "nationality": country,
             "role": "Victim"}
 
@@ -867,7 +878,7 @@ def _suspect(ctx: Context, ref: str, victim_country: str | None, county_lines: b
     sex = "male" if draw.chance(0.85) else "female"
     age = draw.integer(16, 30) if county_lines else int(np.clip(round(draw.rng.triangular(17, 32, 65)), 17, 70))
     return {"crime_ref": ref, "suspect_id": f"{'P' if ctx.style == 'a' else 'NOM'}{draw.integer(1_000_000, 9_999_999)}",
-            "suspect_name": person_name(draw, country, sex, ctx.style), "age": age, "sex": sex,
+            "suspect_name": person_name(draw, country, sex, ctx.style, ctx.case_study_words), "age": age, "sex": sex,
             "nationality": country, "arrested": draw.pick(["Y", "N"])}
 
 
@@ -1660,12 +1671,16 @@ def readme_text(ctx: Context) -> str:
     return text
 
 
+def _case_study_texts(ctx: Context) -> dict[str, str]:
+    places = sorted(ctx.lads, key=lambda lad: -lad.population)
+    return {name: text.format(place=f"the {places[i % len(places)].name} area")
+            for i, (name, text) in enumerate(CASE_STUDIES.items())}
+
+
 def write_case_studies(ctx: Context, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    places = sorted(ctx.lads, key=lambda lad: -lad.population)
-    for i, (name, text) in enumerate(CASE_STUDIES.items()):
-        place = f"the {places[i % len(places)].name} area"
-        (folder / name).write_text(text.format(place=place), encoding="utf-8", newline="\n")
+    for name, text in _case_study_texts(ctx).items():
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")
 
 
 def write_yaml(ctx: Context, path: Path) -> None:

@@ -162,6 +162,28 @@ def test_small_counts_are_suppressed_with_a_second_area_so_they_cannot_be_recove
     assert all(r["denominator"] > 0 for r in ratios)  # rates are shares of published populations
 
 
+def test_the_records_not_placed_are_decided_with_the_area_table_so_the_sentence_withdraws_nothing():
+    # one record with no district: a 1 in the sentence under the table. Decided after the table, it would
+    # withdraw a district already on the page (the section would run again); decided with it, nothing is.
+    frame = _records(lad_code=[NOTTINGHAM] * 9 + [MANSFIELD] * 6 + ["E07000170"] * 7 + [None])
+    frame.attrs["measure"] = "crimes"
+    table, unmatched = areas.area_counts(frame, "lad", NOTTS)
+    ledger = Ledger(5, 10)
+    ledger.decide("text", {"crimes": len(frame)})
+    protect_table(ledger, "districts", table, table.attrs["cells"], None)
+    not_placed = f"crimes|lad={areas.NOT_PLACED}"
+    assert ledger.decided[not_placed].suppressed and ledger.decided[not_placed].table == "districts"
+    ledger.decide("text", {not_placed: int(unmatched["count"].sum())})
+    assert not ledger.withdrawn and not ledger.revised
+    # without the cell decided beside the table, the same sentence withdraws a district already shown
+    table.attrs["cells"]["also"] = []
+    before = Ledger(5, 10)
+    before.decide("text", {"crimes": len(frame)})
+    protect_table(before, "districts", table, table.attrs["cells"], None)
+    before.decide("text", {not_placed: 1})
+    assert before.withdrawn
+
+
 # --- Police Scotland, PSNI and British Transport Police ------------------------------
 
 SCOTLAND, NORTHERN_IRELAND, BTP = "S92000003", "N92000002", "BTP"

@@ -454,3 +454,20 @@ def test_new_forces_are_deterministic(tmp_path, generated):
     again = tmp_path / "psni"
     synth.generate_locality("psni", again)
     assert _digests(again) == _digests(generated["psni"])
+
+
+def test_no_drawn_name_is_a_word_the_case_studies_write():
+    # Lancashire's case study is set in "the Preston area"; a suspect surnamed Preston made the partner
+    # edition refuse it, failing the national batch.
+    ctx = synth.make_context("lancashire")
+    assert "Preston" in ctx.case_study_words
+    names = [synth.person_name(ctx.draw, "UK", "male", "a", ctx.case_study_words) for _ in range(3000)]
+    assert not {w for n in names for w in re.findall(r"\w+", n)} & ctx.case_study_words
+
+
+def test_a_generated_force_passes_its_own_case_study_screen(tmp_path):
+    from pplib.measures.focus import screen_case_studies
+    from pplib.records.dataset import load_locality_data
+
+    yaml_path = synth.generate_locality("lancashire", tmp_path / "lancashire")
+    assert screen_case_studies(load_locality_data(load_locality(yaml_path))) == []

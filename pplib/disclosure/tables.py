@@ -61,6 +61,8 @@ def protect(ledger: Ledger, name: str, frame: pd.DataFrame, spec: dict, dataset_
     """The partner copy (suppressed counts NA, their ratios blanked), and the audit's cells and ratios."""
     register_domains(ledger, spec, frame, dataset_domain)
     places, values = keyed(frame, spec)
+    for conditions, value in spec.get("also", []):
+        values.setdefault(cells.key(spec["measure"], {**spec["within"], **conditions}), int(value))
     columns = _count_columns(spec, frame)
     totals = {}
     for column, extra in columns.items():  # a ratio's denominator is a cell too: the reader can work it out

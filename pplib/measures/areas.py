@@ -342,7 +342,8 @@ def area_counts(frame: pd.DataFrame, level: str, force_code: str) -> tuple[pd.Da
     if frame.attrs.get("measure"):
         describe(table, frame.attrs["measure"], by={"area_code": level}, counts={"count": {}},
                  within=frame.attrs.get("within"), ratios={"rate_per_100k": ("count", "population", PER)},
-                 domains={level: [*areas["area_code"], NOT_PLACED]})
+                 domains={level: [*areas["area_code"], NOT_PLACED]},
+                 also=[({level: NOT_PLACED}, not_placed)] if (not_placed := int(unmatched["count"].sum())) else [])
     table.attrs.update(level=level, force_code=force_code)
     if areas.attrs.get("note"):
         table.attrs["note"] = areas.attrs["note"]
@@ -364,7 +365,7 @@ def area_counts_by(frame: pd.DataFrame, by: str, level: str, force_code: str) ->
     stacked.attrs.update(tables[0].attrs)
     if "cells" in stacked.attrs:  # each row counts one group's records in one area
         spec = stacked.attrs["cells"]
-        stacked.attrs["cells"] = {**spec, "by": {**spec["by"], by: by}}
+        stacked.attrs["cells"] = {**spec, "by": {**spec["by"], by: by}, "also": []}  # no page shows those
     return stacked, pd.concat(unplaced, ignore_index=True)
 
 

@@ -15,7 +15,7 @@ OTHER = "other or not recorded"
 def describe(frame: pd.DataFrame, measure: str, by: dict[str, str] | None = None,
              counts: dict[str, dict] | None = None, within: dict | None = None,
              ratios: dict[str, tuple] | None = None, domains: dict[str, list] | None = None,
-             additive: dict[str, bool] | None = None) -> pd.DataFrame:
+             additive: dict[str, bool] | None = None, also: list[tuple[dict, int]] | None = None) -> pd.DataFrame:
     """Say what `frame` counts, and return it.
 
     measure: what each count counts (crimes, victims, ...); by: table column -> dimension, one condition per
@@ -24,8 +24,12 @@ def describe(frame: pd.DataFrame, measure: str, by: dict[str, str] | None = None
     the records' own, ``frame.attrs["within"]`` of the input); ratios: derived column -> (count column,
     denominator) where the denominator is None (the column's total), or the name of a column of published
     constants (population), with the scale (100 for percent, 100000 per 100,000) as a third item; domains:
-    dimension -> every value it takes, where the dataset's own values are not what the table uses (areas)."""
+    dimension -> every value it takes, where the dataset's own values are not what the table uses (areas);
+    also: (conditions, count) of cells the page shows beside the table rather than in it (the records no area
+    holds, in a sentence under the area table), decided with the table's own: decided later, a small one
+    could withdraw a cell of the table already on the page."""
     frame.attrs["cells"] = {"measure": measure, "by": by or {}, "counts": counts or {},
                             "within": {k: str(v) for k, v in (within or {}).items()},
-                            "ratios": ratios or {}, "domains": domains or {}, "additive": additive or {}}
+                            "ratios": ratios or {}, "domains": domains or {}, "additive": additive or {},
+                            "also": [({k: str(v) for k, v in c.items()}, int(n)) for c, n in also or []]}
     return frame
