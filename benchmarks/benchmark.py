@@ -12,6 +12,8 @@ Every side runs `--jobs` at a time (default: one per core), and the table's head
   `--jobs` such loops side by side. It runs on the representative forces: the `--naive-forces` median-sized
   forces (by population) and the largest, each timed in its own loop and reported separately, then scaled
   to the forces built (the largest at its own time, every other force at the median-sized forces' median).
+- Dask: `--dask-localities` synthetic localities (every force's, then more drawn with other seeds) built on a
+  local Dask cluster of `--jobs` workers, and whether the forces both sides built came out the same.
 - floor: the notebooks' own code (the same analysis and charts) run in `--jobs` plain Python processes, with
   no kernel and no export.
 
@@ -28,6 +30,7 @@ import io
 import multiprocessing
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -49,7 +52,7 @@ from pplib.measures import counts
 from pplib.records.dataset import load_locality_data
 from pplib.reference.forces import all_forces
 from pplib.registry import SECTION_SETTING, SECTIONS
-from sample.generate import generate_locality
+from sample.generate import default_seed, generate_locality
 
 # --- which forces (pure; tested in tests/test_benchmark.py) ---------------------------------------------------
 
@@ -167,6 +170,47 @@ def localities(slugs: list[str], root: Path) -> list[Path]:
             generate_locality(by_slug[slug], folder)
         folders.append(folder)
     return folders
+
+
+def batch_names(slugs: list[str], count: int) -> list[tuple[str, str, int]]:
+    """(folder, force, round) of a synthetic batch of `count` localities: each force once in registry order,
+    then each again, drawn with another seed, as "<force>-2", "<force>-3", ..."""
+    names = []
+    for i in range(count):
+        round_, index = divmod(i, len(slugs))
+        names.append((slugs[index] if not round_ else f"{slugs[index]}-{round_ + 1}", slugs[index], round_))
+    return names
+
+
+def synthetic_batch(count: int, root: Path, slugs: list[str] | None = None) -> list[Path]:
+    """`count` synthetic localities (every force's, then more of each with other seeds), made once."""
+    by_slug = {f.slug: f for f in all_forces()}
+    folders = []
+    for name, slug, round_ in batch_names(slugs or list(by_slug), count):
+        folder = root / name
+        if not (folder / "locality.yaml").exists():
+            force = by_slug[slug]
+            generate_locality(force, folder, seed=default_seed(force) + round_ if round_ else None)
+        folders.append(folder)
+    return folders
+
+
+# What differs between two builds of the same inputs by design: when each was made.
+_WHEN = re.compile(rb"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?")
+
+
+def differing_outputs(first: Path, second: Path, editions=("partner",)) -> list[str]:
+    """The report, tables and disclosure files (of each locality's `editions`) that are not the same in two
+    builds' output folders, when each was made aside; a file only one build has counts as differing."""
+    def files(root: Path) -> dict[str, bytes]:
+        found = {}
+        for edition in editions:
+            for path in root.glob(f"*/{edition}/**/*"):
+                if path.is_file() and path.suffix in (".html", ".csv", ".json"):
+                    found[str(path.relative_to(root))] = _WHEN.sub(b"<when>", path.read_bytes())
+        return found
+    a, b = files(first), files(second)
+    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
 
 
 def timed(action) -> float:
@@ -376,6 +420,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", default="10000,100000,1000000", help="record counts for the data-scale test")
     parser.add_argument("--work", default=None, help="working folder (default: a temporary one)")
     parser.add_argument("--no-dask", action="store_true", help="skip timing the build on a local Dask cluster")
+    parser.add_argument("--dask-localities", type=int, default=500,
+                        help="synthetic localities built on a local Dask cluster of --jobs workers (default 500: "
+                             "every force, then others drawn with other seeds; generated untimed)")
     parser.add_argument("--scale-only", action="store_true",
                         help="only the data-scale rows (no build, naive or floor), on the first sample locality")
     parser.add_argument("--pdf-forces", type=int, default=3,
@@ -397,9 +444,12 @@ def main(argv=None) -> int:
     failed = [r.locality for r in results if r.status == "failed"]
     dask = None
     if not args.no_dask:
-        progress("build on a local Dask cluster...")
-        dask, dask_results = project_build(folders, root / "dask", jobs, engine="dask")
+        batch = synthetic_batch(args.dask_localities, root / "localities")  # the forces' own folders first
+        progress(f"build of {len(batch)} synthetic localities on a local Dask cluster...")
+        dask, dask_results = project_build(batch, root / "dask", jobs, engine="dask")
         failed += [f"{r.locality} (dask)" for r in dask_results if r.status == "failed"]
+        differ = {name.split("/")[0] for name in differing_outputs(root / "project", root / "dask")
+                  if name.split("/")[0] in by_slug}  # the forces both built
     progress("naive...")
     naive_wall, loops = naive_build([by_slug[s] for s in [big, *middle]], root / "naive", jobs)
     b, basis = naive_estimate(loops, naive_wall, middle, big, built, jobs)
@@ -420,8 +470,10 @@ def main(argv=None) -> int:
         ("build (HTML export included)", f"{a:,.1f} s; failed: {', '.join(failed) or 'none'}", _seconds(a / n), None),
     ]
     if dask is not None:
-        table.append((f"build on a local Dask cluster of {jobs} workers (start-up included)", _seconds(dask),
-                      _seconds(dask / n), _times(ratio(dask, a))))
+        table.append((f"Dask: {len(batch)} synthetic localities on a local cluster of {jobs} workers (start-up "
+                      f"included); outputs unlike the build's for the {len(set(by_slug) & {f.name for f in batch})} "
+                      f"forces both built: {', '.join(sorted(differ)) or 'none'}",
+                      _seconds(dask), _seconds(dask / len(batch)), None))
     table += [
         (f"naive: median-sized forces ({', '.join(middle)}), each in its own loop",
          spread([loops[s] for s in middle], " s", 1), _seconds(typical / jobs if typical else None), None),

@@ -93,3 +93,24 @@ def test_naive_estimate_is_measured_when_the_naive_side_ran_every_force_built():
 def test_header_states_the_load():
     when = dt.datetime(2026, 12, 2, 8, 30, tzinfo=dt.timezone.utc)
     assert benchmark.header_line(1, 46, when, "m", 2.71).endswith("1 job on m; load average 2.7 at the start")
+
+
+def test_a_synthetic_batch_takes_every_force_then_each_again_with_another_seed():
+    assert benchmark.batch_names(["a", "b"], 5) == [("a", "a", 0), ("b", "b", 0), ("a-2", "a", 1),
+                                                   ("b-2", "b", 1), ("a-3", "a", 2)]
+    assert benchmark.batch_names(["a", "b"], 0) == []
+
+
+def test_outputs_differ_only_where_a_file_does_not_match_when_each_was_made_aside(tmp_path):
+    for build, when in (("one", "2026-12-02 18:43:42"), ("two", "2026-12-02T18:44:03.5")):
+        report = tmp_path / build / "notts" / "partner"
+        (report / "tables").mkdir(parents=True)
+        (report / "report.html").write_text(f"<p>made {when}</p><p>12 crimes</p>")
+        (report / "tables" / "areas.csv").write_text("area,count\nA,12\n")
+        (tmp_path / build / "notts" / "internal").mkdir()
+        (tmp_path / build / "notts" / "internal" / "report.html").write_text(build)  # not the edition compared
+    assert benchmark.differing_outputs(tmp_path / "one", tmp_path / "two") == []
+    (tmp_path / "two" / "notts" / "partner" / "tables" / "areas.csv").write_text("area,count\nA,[c]\n")
+    (tmp_path / "two" / "notts" / "partner" / "tables" / "extra.csv").write_text("x\n")
+    assert benchmark.differing_outputs(tmp_path / "one", tmp_path / "two") == [
+        "notts/partner/tables/areas.csv", "notts/partner/tables/extra.csv"]

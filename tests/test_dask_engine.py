@@ -8,6 +8,7 @@ import pytest
 from pplib.build.batch import build
 from pplib.cli import main
 from pplib.paths import LOCALITIES_DIR
+from pplib.registry import SECTIONS as ALL_SECTIONS
 
 pytestmark = pytest.mark.slow  # builds reports or runs notebooks: not in the inner loop (-m "not slow")
 
@@ -101,3 +102,25 @@ def test_a_scheduler_without_the_dask_engine_is_refused(localities, tmp_path):
 def test_an_unknown_engine_is_refused(localities, tmp_path):
     with pytest.raises(ValueError, match="engine must be one of processes, dask"):
         build(localities, SECTIONS, tmp_path, engine="spark")
+
+
+def test_a_synthetic_batch_on_the_cluster_has_the_same_outputs_as_the_process_engine(cluster, tmp_path):
+    # a subset of the benchmark's 500-locality batch: two forces, then one of them drawn again
+    benchmark = _benchmark()
+    folders = benchmark.synthetic_batch(3, tmp_path / "localities", ["city-of-london", "dyfed-powys"])
+    assert [f.name for f in folders] == ["city-of-london", "dyfed-powys", "city-of-london-2"]
+    on_dask = build(folders, ALL_SECTIONS, tmp_path / "dask", editions=("partner",), engine="dask",
+                    scheduler=cluster.scheduler.address)
+    in_processes = build(folders, ALL_SECTIONS, tmp_path / "processes", editions=("partner",), jobs=2)
+    assert [r.status for r in on_dask] == [r.status for r in in_processes] == ["built"] * 3
+    assert (tmp_path / "dask" / "city-of-london-2" / "partner" / "report.html").is_file()
+    assert benchmark.differing_outputs(tmp_path / "dask", tmp_path / "processes") == []
+
+
+def _benchmark():
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "benchmark.py"
+    spec = importlib.util.spec_from_file_location("pplib_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -42,3 +42,23 @@ def test_referral_bullets_write_every_count_through_number(nottinghamshire):
     assert any(line.startswith("Referrals by first responder") for line in lines)
     assert {m for m, _ in quoted} == {"referrals", "dtn_reports"}
     assert ("referrals", {"age_group": "child"}) in quoted
+
+
+def test_a_decision_no_referral_has_is_still_a_cell_the_disclosure_model_knows(nottinghamshire):
+    # a synthetic force with no negative conclusive grounds decision failed its partner build: the table has a
+    # column for every decision, and the model knew only the values recorded
+    from pplib.disclosure.plan import Ledger
+    from pplib.disclosure.tables import protect
+
+    nrm = _data(nottinghamshire).nrm_referrals
+    nrm = nrm[nrm["cg_decision"].astype("object") != "negative"]
+    nrm.attrs["measure"] = "referrals"
+    table = referrals.decisions(nrm)
+    assert table["conclusive grounds negative"].sum() == 0
+
+    def recorded(measure, dim):  # the records' own values, as a section's domain gives them
+        return sorted(set(nrm[dim].astype("object").fillna("unknown").astype(str)))
+
+    shown, cells, _ = protect(Ledger(5, 10), "decisions", table, table.attrs["cells"], recorded)
+    assert "referrals|cg_decision=negative|rg_decision=positive" in {c["key"] for c in cells}
+    assert shown["referrals"].notna().any()

@@ -109,6 +109,9 @@ class KeptKernelEngine(NBClientEngine):
                                          log=papermill_logger, log_output=log_output, stdout_file=stdout_file,
                                          stderr_file=stderr_file)
         client.kc = kept.client  # None the first time: nbclient starts the kernel and connects
+        for cell in nb_man.nb.cells:  # papermill draws the id at random: the same inputs make the same report
+            if "injected-parameters" in cell.metadata.get("tags", ()):
+                cell.id = "injected-parameters"
         _thread.running = nb_man.nb  # what has run so far, for the record of a failed run
         try:
             return client.execute()
