@@ -442,14 +442,6 @@ def main(argv=None) -> int:
     progress("build...")
     a, results = project_build(folders, root / "project", jobs)
     failed = [r.locality for r in results if r.status == "failed"]
-    dask = None
-    if not args.no_dask:
-        batch = synthetic_batch(args.dask_localities, root / "localities")  # the forces' own folders first
-        progress(f"build of {len(batch)} synthetic localities on a local Dask cluster...")
-        dask, dask_results = project_build(batch, root / "dask", jobs, engine="dask")
-        failed += [f"{r.locality} (dask)" for r in dask_results if r.status == "failed"]
-        differ = {name.split("/")[0] for name in differing_outputs(root / "project", root / "dask")
-                  if name.split("/")[0] in by_slug}  # the forces both built
     progress("naive...")
     naive_wall, loops = naive_build([by_slug[s] for s in [big, *middle]], root / "naive", jobs)
     b, basis = naive_estimate(loops, naive_wall, middle, big, built, jobs)
@@ -461,6 +453,16 @@ def main(argv=None) -> int:
     audited = [r for r in results if r.cells_shown + r.cells_suppressed]
     shares = [100 * r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
     scale = scale_rows(args.scale, root, folders[0])
+    # Last: after a local Dask cluster has run in this process, a spawned process pool can no longer find
+    # this script's functions (the floor's and the data-scale's workers fail to unpickle).
+    dask = None
+    if not args.no_dask:
+        batch = synthetic_batch(args.dask_localities, root / "localities")  # the forces' own folders first
+        progress(f"build of {len(batch)} synthetic localities on a local Dask cluster...")
+        dask, dask_results = project_build(batch, root / "dask", jobs, engine="dask")
+        failed += [f"{r.locality} (dask)" for r in dask_results if r.status == "failed"]
+        differ = {name.split("/")[0] for name in differing_outputs(root / "project", root / "dask")
+                  if name.split("/")[0] in by_slug}  # the forces both built
 
     n = len(folders)
     typical = statistics.median(loops[s] for s in middle) if middle else None
