@@ -269,7 +269,10 @@ def _floor_cells(folder: Path, out: Path) -> None:
     hooks after each cell), with no kernel, no messages and no export."""
     from IPython.core.interactiveshell import InteractiveShell
 
+    main = sys.modules["__main__"]
     shell = InteractiveShell.instance()
+    # IPython makes its namespace __main__; the pool's next task (this script's function) is found there
+    sys.modules["__main__"] = main
     for section in SECTIONS:
         if section not in _CELLS:
             notebook = nbformat.read(section_notebook(section), as_version=4)
@@ -453,8 +456,6 @@ def main(argv=None) -> int:
     audited = [r for r in results if r.cells_shown + r.cells_suppressed]
     shares = [100 * r.cells_suppressed / (r.cells_shown + r.cells_suppressed) for r in audited]
     scale = scale_rows(args.scale, root, folders[0])
-    # Last: after a local Dask cluster has run in this process, a spawned process pool can no longer find
-    # this script's functions (the floor's and the data-scale's workers fail to unpickle).
     dask = None
     if not args.no_dask:
         batch = synthetic_batch(args.dask_localities, root / "localities")  # the forces' own folders first
