@@ -1,5 +1,5 @@
-"""The benchmark's own logic (benchmarks/benchmark.py): force selection, scaling, ratios, the table. Nothing
-here is timed or built."""
+"""The benchmark's own logic (benchmarks/benchmark.py): force selection, scaling, ratios, the table, the
+comparison of two builds' outputs. Nothing here is timed; one slow test runs the floor on one locality."""
 import datetime as dt
 import importlib.util
 from dataclasses import dataclass
@@ -114,3 +114,17 @@ def test_outputs_differ_only_where_a_file_does_not_match_when_each_was_made_asid
     (tmp_path / "two" / "notts" / "partner" / "tables" / "extra.csv").write_text("x\n")
     assert benchmark.differing_outputs(tmp_path / "one", tmp_path / "two") == [
         "notts/partner/tables/areas.csv", "notts/partner/tables/extra.csv"]
+
+
+@pytest.mark.slow
+def test_the_floor_leaves_the_scripts_main_module_in_place(tmp_path, shared_boundaries):
+    # the benchmark's pool sends each force as a function of its script (__main__); IPython's shell made its own
+    # namespace __main__, so a worker's second force could not be unpickled and the floor failed
+    import sys
+
+    from pplib.paths import LOCALITIES_DIR
+
+    main = sys.modules["__main__"]
+    benchmark._floor_force(LOCALITIES_DIR / "dyfed-powys", tmp_path)
+    assert sys.modules["__main__"] is main
+    assert (tmp_path / "dyfed-powys" / "tables").is_dir()  # the sections ran
