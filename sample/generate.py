@@ -20,7 +20,6 @@ import csv
 import datetime as dt
 import io
 import logging
-import re
 import unicodedata
 import zipfile
 import zlib
@@ -36,6 +35,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
+from pplib.measures.focus import capitalised_words, name_parts
 from pplib.paths import REFERENCE_DIR
 from pplib.records.schemas import SCHEMAS
 from pplib.reference import published as reference
@@ -701,7 +701,7 @@ def person_name(draw: Draw, country: str | None, sex: str, style: str, avoid: fr
     while True:
         given, family = _given_and_family(draw, country or "UK", sex)
         name = f"{family.upper()}, {given}" if style == "b" else f"{given} {family}"
-        if not {w[0].upper() + w[1:] for w in re.findall(r"[^\W_]+", name)} & avoid:
+        if not name_parts(name) & avoid:
             return name
 
 
@@ -774,7 +774,7 @@ class Context:
     @cached_property
     def case_study_words(self) -> frozenset[str]:
         """The capitalised words of the case studies written for this locality (see write_case_studies)."""
-        return frozenset(re.findall(r"\b[A-Z][\w'-]*", " ".join(_case_study_texts(self).values())))
+        return frozenset(capitalised_words(" ".join(_case_study_texts(self).values())))
 
     @property
     def welsh(self) -> bool:

@@ -340,10 +340,11 @@ def area_counts(frame: pd.DataFrame, level: str, force_code: str) -> tuple[pd.Da
     unmatched = (placed[placed["area_code"].isna()].groupby(["kind", "reason"]).size().rename("count")
                  .reset_index().sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True))
     if frame.attrs.get("measure"):
+        not_placed = int(unmatched["count"].sum())  # its sentence stands under the table
         describe(table, frame.attrs["measure"], by={"area_code": level}, counts={"count": {}},
                  within=frame.attrs.get("within"), ratios={"rate_per_100k": ("count", "population", PER)},
                  domains={level: [*areas["area_code"], NOT_PLACED]},
-                 also=[({level: NOT_PLACED}, not_placed)] if (not_placed := int(unmatched["count"].sum())) else [])
+                 also=[({level: NOT_PLACED}, not_placed)] if not_placed else [])
     table.attrs.update(level=level, force_code=force_code)
     if areas.attrs.get("note"):
         table.attrs["note"] = areas.attrs["note"]

@@ -241,13 +241,24 @@ def _known_values(data) -> dict[str, tuple[set[str], re.Pattern | None]]:
             written = [str(v) for v in frame[column].dropna() if str(v).strip()]
             values.setdefault(what, set()).update(w for w in map(_words, written) if len(w.strip()) >= 3)
             if is_name:
-                parts.setdefault(what, set()).update(w for v in written for w in _WORD.findall(v) if len(w) >= 3)
+                parts.setdefault(what, set()).update(p for v in written for p in name_parts(v))
     return {what: (found, _any_word(parts.get(what, ()))) for what, found in values.items()}
 
 
+def name_parts(name: str) -> set[str]:
+    """The parts of a name the screen looks for on their own (a first name or surname alone): each word of
+    three or more letters, with its first letter capitalised, as a case study would write it."""
+    return {w[0].upper() + w[1:] for w in _WORD.findall(name) if len(w) >= 3}
+
+
+def capitalised_words(text: str) -> set[str]:
+    """The words of a text written with a capital, as the screen's whole-word pattern would find them."""
+    return {w for w in _WORD.findall(text) if w[0].isupper()}
+
+
 def _any_word(words) -> re.Pattern | None:
-    """A pattern of the words as whole words, each with its first letter capitalised."""
-    longest_first = sorted({w[0].upper() + w[1:] for w in words}, key=len, reverse=True)
+    """A pattern of the (capitalised) words as whole words."""
+    longest_first = sorted(set(words), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + r")\b") if longest_first else None
 
 
