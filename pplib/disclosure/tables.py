@@ -53,6 +53,8 @@ def register_domains(ledger: Ledger, spec: dict, frame: pd.DataFrame, dataset_do
             if values is None:
                 values = dataset_domain(measure, dim)
             shown = [str(v) for col, d in spec["by"].items() if d == dim for v in frame[col]]  # a zero row too
+            if dim in extra.get("conditions", {}):  # a column of a value no record has (a zero column)
+                shown.append(str(extra["conditions"][dim]))
             ledger.domains.add(measure, dim, [*values, *shown], spec["additive"].get(dim, True))
 
 

@@ -72,10 +72,8 @@ def decisions(frame: pd.DataFrame) -> pd.DataFrame:
         column = "no conclusive grounds decision" if c == "unknown" else f"conclusive grounds {c}"
         table[column] = [int(((rg == r) & (cg == c)).sum()) for r in rows]
         counts[column] = {"conditions": {"cg_decision": c}}
-    # every decision has its column (and may have its row), recorded or not: the cells' values are the vocabulary's
     return describe(table, measure, by={"rg_decision": "rg_decision"}, counts=counts,
-                    within=frame.attrs.get("within"),
-                    domains={"rg_decision": sorted({*DECISIONS, *rg}), "cg_decision": sorted({*DECISIONS, *cg})})
+                    within=frame.attrs.get("within"))
 
 
 def _most_common_type(records: pd.DataFrame) -> tuple[str, int] | None:
