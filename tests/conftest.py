@@ -1,5 +1,7 @@
+import importlib.util
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,16 @@ from pplib.paths import LOCALITIES_DIR
 
 SAMPLE_SLUGS = ("nottinghamshire", "greater-manchester", "dyfed-powys")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@lru_cache(maxsize=1)
+def load_benchmark():
+    """benchmarks/benchmark.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("pplib_benchmark", Path(__file__).resolve().parents[1] /
+                                                  "benchmarks" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,18 +1,14 @@
 """The benchmark's own logic (benchmarks/benchmark.py): force selection, scaling, ratios, the table, the
 comparison of two builds' outputs. Nothing here is timed; one slow test runs the floor on one locality."""
 import datetime as dt
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 from pplib.reference.forces import all_forces
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "benchmark.py"
-_spec = importlib.util.spec_from_file_location("pplib_benchmark", _PATH)
-benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(benchmark)
+benchmark = load_benchmark()
 
 
 @dataclass

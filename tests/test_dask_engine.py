@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 from pplib.build.batch import build
 from pplib.cli import main
@@ -106,7 +107,7 @@ def test_an_unknown_engine_is_refused(localities, tmp_path):
 
 def test_a_synthetic_batch_on_the_cluster_has_the_same_outputs_as_the_process_engine(cluster, tmp_path):
     # a subset of the benchmark's 500-locality batch: two forces, then one of them drawn again
-    benchmark = _benchmark()
+    benchmark = load_benchmark()
     folders = benchmark.synthetic_batch(3, tmp_path / "localities", ["city-of-london", "dyfed-powys"])
     assert [f.name for f in folders] == ["city-of-london", "dyfed-powys", "city-of-london-2"]
     on_dask = build(folders, ALL_SECTIONS, tmp_path / "dask", editions=("partner",), engine="dask",
@@ -116,11 +117,3 @@ def test_a_synthetic_batch_on_the_cluster_has_the_same_outputs_as_the_process_en
     assert (tmp_path / "dask" / "city-of-london-2" / "partner" / "report.html").is_file()
     assert benchmark.differing_outputs(tmp_path / "dask", tmp_path / "processes") == []
 
-
-def _benchmark():
-    import importlib.util
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "benchmark.py"
-    spec = importlib.util.spec_from_file_location("pplib_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
