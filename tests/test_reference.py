@@ -28,11 +28,9 @@ def test_the_project_s_own_extracts_survive_a_reimport(tmp_path):
     """import_reference rewrites nrm_national.csv from the shared folder; the extracts live beside it."""
     import shutil
 
-    from conftest import SHARED
-
     from pplib.reference import published
     shutil.copytree(published.REFERENCE_DIR, tmp_path / "reference")
-    published.import_reference(SHARED, tmp_path / "reference")
+    published.import_reference(shared_dir(), tmp_path / "reference")
     extracts = (tmp_path / "reference" / published.NATIONAL_EXTRACTS).read_bytes()
     assert extracts == (published.REFERENCE_DIR / published.NATIONAL_EXTRACTS).read_bytes()
     assert b"exploitation_detail:" not in (tmp_path / "reference" / "nrm_national.csv").read_bytes()
